@@ -1,0 +1,126 @@
+import { resolve } from 'node:path';
+
+/** Thrown when the environment does not describe a valid configuration; lists every problem. */
+export class ConfigError extends Error {
+  constructor(readonly problems: readonly string[]) {
+    super(`Invalid configuration:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+type Env = Readonly<Record<string, string | undefined>>;
+
+/**
+ * Reads variables from an environment, collecting every problem instead of stopping at the
+ * first, so an operator fixes them all in one go. Call `done()` to throw if any were found.
+ */
+export class EnvReader {
+  readonly #problems: string[] = [];
+  constructor(private readonly env: Env) {}
+
+  string(name: string, fallback: string): string {
+    const v = this.env[name];
+    return v === undefined || v === '' ? fallback : v;
+  }
+
+  optional(name: string): string | undefined {
+    const v = this.env[name];
+    return v === undefined || v === '' ? undefined : v;
+  }
+
+  int(name: string, fallback: number, min: number, max: number): number {
+    const raw = this.optional(name);
+    if (raw === undefined) return fallback;
+    if (!/^\d+$/.test(raw) || Number(raw) < min || Number(raw) > max) {
+      this.#problems.push(`${name} must be a whole number from ${min} to ${max}, got "${raw}"`);
+      return fallback;
+    }
+    return Number(raw);
+  }
+
+  port(name: string, fallback: number): number {
+    return this.int(name, fallback, 0, 65535);
+  }
+
+  bool(name: string, fallback: boolean): boolean {
+    const raw = this.optional(name);
+    if (raw === undefined) return fallback;
+    if (['1', 'true', 'yes', 'on'].includes(raw.toLowerCase())) return true;
+    if (['0', 'false', 'no', 'off'].includes(raw.toLowerCase())) return false;
+    this.#problems.push(`${name} must be 1 or 0 (true or false), got "${raw}"`);
+    return fallback;
+  }
+
+  oneOf<T extends string>(name: string, fallback: T, allowed: readonly T[]): T {
+    const raw = this.optional(name);
+    if (raw === undefined) return fallback;
+    if (!(allowed as readonly string[]).includes(raw)) {
+      this.#problems.push(`${name} must be one of ${allowed.join(', ')}, got "${raw}"`);
+      return fallback;
+    }
+    return raw as T;
+  }
+
+  /** An absolute http(s) URL without a trailing slash. */
+  url(name: string, fallback: string): string {
+    const raw = this.string(name, fallback);
+    try {
+      const u = new URL(raw);
+      if (u.protocol !== 'http:' && u.protocol !== 'https:') throw new Error('not http');
+      if (u.search || u.hash) throw new Error('has query');
+      return u.href.replace(/\/+$/, '');
+    } catch {
+      this.#problems.push(`${name} must be an absolute http(s) URL with no query, got "${raw}"`);
+      return fallback;
+    }
+  }
+
+  /** A directory, resolved against the working directory. */
+  dir(name: string, fallback: string): string {
+    return resolve(this.string(name, fallback));
+  }
+
+  /** A secret token: absent means "off"; present must be long enough to mean something. */
+  token(name: string): string | undefined {
+    const raw = this.optional(name);
+    if (raw !== undefined && raw.length < 16) this.#problems.push(`${name} must be at least 16 characters when set`);
+    return raw;
+  }
+
+  problem(message: string): void { this.#problems.push(message); }
+
+  done(): void {
+    if (this.#problems.length > 0) throw new ConfigError(this.#problems);
+  }
+}
+
+/** The variables every feed-publishing service shares. */
+export interface PublisherConfig {
+  readonly port: number;
+  readonly host: string;
+  readonly dataDir: string;
+  readonly feedPageSize: number;
+  readonly publicUrl: string;
+  readonly apiToken: string | undefined;
+  readonly feedToken: string | undefined;
+  readonly feedMaxAgeSeconds: number;
+  readonly longPollMaxSeconds: number;
+}
+
+/** Reads PORT, HOST, DATA_DIR, FEED_PAGE_SIZE, PUBLIC_URL, API_TOKEN, FEED_TOKEN, FEED_MAX_AGE, LONG_POLL_MAX. */
+export function readPublisherConfig(r: EnvReader, defaults: { port: number; dataDir: string }): PublisherConfig {
+  const port = r.port('PORT', defaults.port);
+  const host = r.string('HOST', '127.0.0.1');
+  const urlHost = host.includes(':') ? `[${host}]` : host === '0.0.0.0' ? '127.0.0.1' : host;
+  return {
+    port,
+    host,
+    dataDir: r.dir('DATA_DIR', defaults.dataDir),
+    feedPageSize: r.int('FEED_PAGE_SIZE', 100, 1, 10_000),
+    publicUrl: r.url('PUBLIC_URL', `http://${urlHost}:${port}`),
+    apiToken: r.token('API_TOKEN'),
+    feedToken: r.token('FEED_TOKEN'),
+    feedMaxAgeSeconds: r.int('FEED_MAX_AGE', 1, 0, 3600),
+    longPollMaxSeconds: r.int('LONG_POLL_MAX', 60, 0, 600),
+  };
+}

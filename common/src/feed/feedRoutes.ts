@@ -1,0 +1,100 @@
+import Router from '@koa/router';
+import type { Context } from 'koa';
+import { requireBearer } from '../http/bearerAuth.ts';
+import { HttpProblem, notFound } from '../http/problem.ts';
+import { sendRepresentation } from '../http/representation.ts';
+import type { FeedPublisher } from './feedPublisher.ts';
+
+export interface FeedRoutesOptions {
+  readonly publisher: FeedPublisher;
+  /** The public base URL the links are built from (PUBLIC_URL). */
+  readonly baseUrl: string;
+  /** When set, every feed read needs `Authorization: Bearer <feedToken>`. */
+  readonly feedToken: string | undefined;
+  /** The longest `Prefer: wait=N` honoured, in seconds (0 turns long polling off). */
+  readonly longPollMaxSeconds: number;
+  /** Extra links for the home page. */
+  readonly homeLinks?: readonly { href: string; title: string }[];
+}
+
+/**
+ * The read side every publishing service mounts: `/`, `/feed`, `/feed/archive/:n`,
+ * `/feed/entries/:key` and `/service`, negotiated between Atom and HTML.
+ */
+export function createFeedRouter(o: FeedRoutesOptions): Router {
+  const router = new Router();
+  const { publisher, baseUrl } = o;
+  const guard = requireBearer(o.feedToken);
+
+  router.get('/', (ctx) => sendRepresentation(ctx, publisher.home(baseUrl, o.homeLinks ?? [])));
+
+  router.get('/feed', guard, async (ctx) => {
+    const html = wantsHtml(ctx);
+    const wait = html ? 0 : Math.min(preferredWait(ctx.get('Prefer')), o.longPollMaxSeconds);
+    if (wait > 0) {
+      const before = publisher.subscription(baseUrl, false);
+      if (!ctx.get('If-None-Match') || ctx.get('If-None-Match').includes(before.etag)) {
+        const abort = new AbortController();
+        ctx.req.once('close', () => abort.abort());
+        await publisher.waitForEntryAfter(publisher.store.head().lastPosition, wait * 1000, abort.signal);
+      }
+      ctx.set('Preference-Applied', `wait=${wait}`);
+      ctx.vary('Prefer');
+    }
+    sendRepresentation(ctx, publisher.subscription(baseUrl, html));
+  });
+
+  router.get('/feed/archive/:page', guard, (ctx) => {
+    const n = parsePage(ctx.params['page']);
+    const found = n === undefined ? { kind: 'missing' as const } : publisher.archive(n, baseUrl, wantsHtml(ctx));
+    switch (found.kind) {
+      case 'archive':
+        return sendRepresentation(ctx, found.rep);
+      case 'working':
+        // The page is still being filled: its entries are in the subscription document.
+        ctx.set('Cache-Control', 'no-store');
+        ctx.status = 303;
+        ctx.redirect(`${baseUrl}/feed`);
+        return undefined;
+      case 'missing':
+        throw notFound(`There is no archive page ${ctx.params['page']}`);
+      default:
+        return assertNever(found);
+    }
+  });
+
+  router.get('/feed/entries/:key', guard, (ctx) => {
+    const rep = publisher.entry(ctx.params['key'] ?? '', baseUrl, wantsHtml(ctx));
+    if (!rep) throw notFound(`There is no entry ${ctx.params['key']}`);
+    sendRepresentation(ctx, rep);
+  });
+
+  router.get('/service', guard, (ctx) => sendRepresentation(ctx, publisher.serviceDocument(baseUrl)));
+
+  return router;
+}
+
+/** True when the client prefers HTML (a browser) over Atom (curl, feed readers, pollers). */
+export function wantsHtml(ctx: Context): boolean {
+  const choice = ctx.accepts('application/atom+xml', 'application/xml', 'text/xml', 'text/html');
+  if (choice === false) throw new HttpProblem(406, 'Not acceptable', 'This resource is available as application/atom+xml or text/html');
+  return choice === 'text/html';
+}
+
+/** Reads `wait=N` from a Prefer header (RFC 7240), 0 when absent or malformed. */
+export function preferredWait(prefer: string): number {
+  for (const pref of prefer.split(',')) {
+    const m = /^\s*wait\s*=\s*"?(\d{1,6})"?\s*(;.*)?$/i.exec(pref);
+    if (m) return Number(m[1]);
+  }
+  return 0;
+}
+
+function parsePage(raw: string | undefined): number | undefined {
+  if (!raw || !/^[1-9]\d{0,15}$/.test(raw)) return undefined;
+  return Number(raw);
+}
+
+function assertNever(x: never): never {
+  throw new Error(`Unexpected ${JSON.stringify(x)}`);
+}

@@ -1,0 +1,83 @@
+import { createHash } from 'node:crypto';
+import { brotliCompressSync, constants as zlib, gzipSync } from 'node:zlib';
+import type { Context } from 'koa';
+import type { AtomLink } from '../feed/atomWriter.ts';
+
+/** The same bytes in each content coding we serve, compressed once. */
+export interface EncodedBody {
+  readonly identity: Buffer;
+  readonly gzip: Buffer;
+  readonly br: Buffer;
+}
+
+/** Compresses a body in every coding we offer (done once per representation, then reused). */
+export function encodeAll(text: string | Buffer): EncodedBody {
+  const identity = typeof text === 'string' ? Buffer.from(text, 'utf8') : text;
+  return {
+    identity,
+    gzip: gzipSync(identity, { level: 6 }),
+    br: brotliCompressSync(identity, { params: { [zlib.BROTLI_PARAM_QUALITY]: 5, [zlib.BROTLI_PARAM_SIZE_HINT]: identity.length } }),
+  };
+}
+
+/** A short, stable hash for building validators. */
+export function shortHash(...parts: readonly (string | Buffer)[]): string {
+  const h = createHash('sha256');
+  for (const p of parts) h.update(p).update('\0');
+  return h.digest('base64url').slice(0, 22);
+}
+
+/** Everything needed to answer a GET for one resource, conditional or not. */
+export interface Representation {
+  readonly contentType: string;
+  /** The opaque part of a strong ETag, for the identity coding; codings get a suffix. */
+  readonly etag: string;
+  readonly lastModifiedMs?: number;
+  readonly cacheControl: string;
+  readonly links?: readonly AtomLink[];
+  /** Produces the bytes; only called when a 200 is actually sent. */
+  readonly body: () => EncodedBody;
+}
+
+const CODING_SUFFIX = { identity: '', gzip: '-gzip', br: '-br' } as const;
+
+/**
+ * Answers a GET/HEAD from a representation: picks the coding, sets the validators and cache
+ * headers, and answers 304 (same headers, no body) when the request's validators match,
+ * evaluated as RFC 9110 section 13.2.2 says: If-None-Match first; If-Modified-Since only without it.
+ */
+export function sendRepresentation(ctx: Context, rep: Representation): void {
+  const coding = (ctx.acceptsEncodings('br', 'gzip', 'identity') || 'identity') as keyof typeof CODING_SUFFIX;
+  const etag = `"${rep.etag}${CODING_SUFFIX[coding]}"`;
+  ctx.status = 200;
+  ctx.set('ETag', etag);
+  ctx.set('Cache-Control', rep.cacheControl);
+  ctx.vary('Accept');
+  ctx.vary('Accept-Encoding');
+  if (rep.lastModifiedMs !== undefined) ctx.set('Last-Modified', new Date(rep.lastModifiedMs).toUTCString());
+  if (rep.links && rep.links.length > 0) {
+    ctx.set('Link', rep.links.map((l) => `<${l.href}>; rel="${l.rel}"${l.type ? `; type="${l.type}"` : ''}`).join(', '));
+  }
+  if (isNotModified(ctx, etag, rep.lastModifiedMs)) {
+    ctx.status = 304;
+    return;
+  }
+  const body = rep.body();
+  ctx.type = rep.contentType;
+  if (coding !== 'identity') ctx.set('Content-Encoding', coding);
+  ctx.body = body[coding];
+}
+
+function isNotModified(ctx: Context, etag: string, lastModifiedMs: number | undefined): boolean {
+  const inm = ctx.get('If-None-Match');
+  if (inm) {
+    if (inm.trim() === '*') return true;
+    return inm.split(',').some((t) => t.trim().replace(/^W\//, '') === etag);
+  }
+  const ims = ctx.get('If-Modified-Since');
+  if (ims && lastModifiedMs !== undefined) {
+    const since = Date.parse(ims);
+    return !Number.isNaN(since) && Math.floor(lastModifiedMs / 1000) * 1000 <= since;
+  }
+  return false;
+}

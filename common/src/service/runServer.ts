@@ -1,0 +1,47 @@
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type Koa from 'koa';
+
+export interface RunningServer {
+  readonly server: Server;
+  readonly url: string;
+  close(): Promise<void>;
+}
+
+/** Listens on host:port (0 picks a free port) and resolves once it accepts connections. */
+export function listen(app: Koa, host: string, port: number): Promise<RunningServer> {
+  return new Promise((resolve, reject) => {
+    const server = app.listen(port, host);
+    server.keepAliveTimeout = 65_000;
+    server.once('error', reject);
+    server.once('listening', () => {
+      const addr = server.address() as AddressInfo;
+      const h = addr.family === 'IPv6' ? `[${addr.address}]` : addr.address;
+      resolve({
+        server,
+        url: `http://${h}:${addr.port}`,
+        close: () => new Promise<void>((done) => {
+          server.close(() => done());
+          // Long polls and idle keep-alive sockets would otherwise hold the close open.
+          server.closeIdleConnections();
+          setTimeout(() => server.closeAllConnections(), 1000).unref();
+        }),
+      });
+    });
+  });
+}
+
+/**
+ * Runs `stop` once on SIGINT or SIGTERM, then exits. A second signal exits at once.
+ */
+export function onShutdown(stop: () => Promise<void>, log: (msg: string) => void): void {
+  let stopping = false;
+  const handler = (signal: NodeJS.Signals): void => {
+    if (stopping) process.exit(1);
+    stopping = true;
+    log(`received ${signal}, shutting down`);
+    stop().then(() => process.exit(0), (err: unknown) => { console.error(err); process.exit(1); });
+  };
+  process.on('SIGINT', handler);
+  process.on('SIGTERM', handler);
+}
