@@ -1,0 +1,55 @@
+import { randomUUID } from 'node:crypto';
+import type { Middleware } from 'koa';
+import { openDatabase, migrate, inWriteTransaction, type Db } from '../db/database.ts';
+import { FeedPublisher } from '../feed/feedPublisher.ts';
+import { createFeedRouter } from '../feed/feedRoutes.ts';
+import { FeedStore, feedMigrations } from '../feed/feedStore.ts';
+import type { NewFeedEntry, StoredFeedEntry } from '../feed/feedEntry.ts';
+import { createBaseApp } from '../http/baseApp.ts';
+import { createLogger } from '../log/logger.ts';
+import { listen, type RunningServer } from '../service/runServer.ts';
+import { el } from '../xml/xhtml.ts';
+
+export interface TestFeedServer {
+  readonly url: string;
+  readonly feedUrl: string;
+  readonly store: FeedStore;
+  readonly db: Db;
+  /** Appends one entry in its own transaction. */
+  append(entry?: Partial<NewFeedEntry>): StoredFeedEntry;
+  close(): Promise<void>;
+}
+
+/**
+ * A real feed on a real port, served by common's publisher, for tests of anything that reads
+ * feeds. `file` defaults to an in-memory database.
+ */
+export async function startTestFeedServer(options: { pageSize?: number; file?: string; title?: string; port?: number; maxAgeSeconds?: number } = {}): Promise<TestFeedServer> {
+  const db = openDatabase(options.file ?? ':memory:');
+  migrate(db, feedMigrations);
+  const store = new FeedStore(db, { pageSize: options.pageSize ?? 5 });
+  const publisher = new FeedPublisher({
+    store, serviceName: 'test-service', title: options.title ?? 'Test feed', description: 'A feed for tests',
+    categories: ['TestHappened'], maxAgeSeconds: options.maxAgeSeconds ?? 0, privateFeed: false,
+  });
+  const logger = createLogger({ service: 'test' }, 'silent');
+  const app = createBaseApp(logger);
+  // The links need the port, known only once listening: the router is built after listen.
+  let routes: Middleware = async (_ctx, next) => next();
+  app.use((ctx, next) => routes(ctx, next));
+  const server: RunningServer = await listen(app, '127.0.0.1', options.port ?? 0);
+  const router = createFeedRouter({ publisher, baseUrl: server.url, feedToken: undefined, longPollMaxSeconds: 30 });
+  routes = router.routes() as Middleware;
+  return {
+    url: server.url,
+    feedUrl: `${server.url}/feed`,
+    store,
+    db,
+    append: (entry = {}) => inWriteTransaction(db, () => store.append({
+      key: randomUUID(), type: 'TestHappened', typeLabel: 'Test happened', title: 'Something happened',
+      orderId: `ORD-${randomUUID().slice(0, 8)}`, summary: 'Something happened.', content: el('p', null, 'Something happened.'),
+      payload: {}, ...entry,
+    })),
+    close: async () => { await server.close(); db.close(); },
+  };
+}
