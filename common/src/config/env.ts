@@ -75,9 +75,12 @@ export class EnvReader {
     }
   }
 
-  /** A directory, resolved against the working directory. */
+  /**
+   * A directory. Relative paths resolve against the directory npm was started from (INIT_CWD),
+   * so `npm start -w order-service` at the top level still uses the top-level ./data.
+   */
   dir(name: string, fallback: string): string {
-    return resolve(this.string(name, fallback));
+    return resolve(this.env['INIT_CWD'] ?? process.cwd(), this.string(name, fallback));
   }
 
   /** A secret token: absent means "off"; present must be long enough to mean something. */

@@ -1,0 +1,49 @@
+import { randomBytes, randomUUID } from 'node:crypto';
+import type Koa from 'koa';
+import { type Db, FeedPublisher, FeedStore, type Logger, createBaseApp, createFeedRouter } from '@shop/common';
+import type { OrderServiceConfig } from './config.ts';
+import { OrderStore } from './db/orderStore.ts';
+import { orderIdFrom } from './domain/orderId.ts';
+import { ORDER_FEED_TYPES } from './feed/toFeedEntry.ts';
+import { createOrderRouter } from './http/orderRoutes.ts';
+
+export interface AppDeps {
+  /** An open, migrated database (see db/migrations.ts). */
+  readonly db: Db;
+  readonly config: OrderServiceConfig;
+  readonly logger: Logger;
+  readonly now?: () => Date;
+  readonly newOrderId?: () => string;
+  readonly newEventId?: () => string;
+}
+
+export interface OrderApp {
+  readonly app: Koa;
+  readonly feed: FeedStore;
+  readonly publisher: FeedPublisher;
+  readonly orders: OrderStore;
+}
+
+/** Builds the order service (never listens: main.ts and the tests do that). */
+export function createApp(deps: AppDeps): OrderApp {
+  const now = deps.now ?? (() => new Date());
+  const { config } = deps;
+  const feed = new FeedStore(deps.db, { pageSize: config.feedPageSize, now });
+  const publisher = new FeedPublisher({
+    store: feed,
+    serviceName: 'order-service',
+    title: 'Orders',
+    description: 'Every order placed or cancelled in the shop, as an RFC 5005 archived Atom feed.',
+    categories: ORDER_FEED_TYPES,
+    maxAgeSeconds: config.feedMaxAgeSeconds,
+    privateFeed: config.feedToken !== undefined,
+    now,
+  });
+  const orders = new OrderStore(deps.db, feed, deps.newEventId ?? randomUUID);
+  const app = createBaseApp(deps.logger);
+  const feedRouter = createFeedRouter({ publisher, baseUrl: config.publicUrl, feedToken: config.feedToken, longPollMaxSeconds: config.longPollMaxSeconds });
+  const orderRouter = createOrderRouter({ orders, apiToken: config.apiToken, now, newOrderId: deps.newOrderId ?? (() => orderIdFrom(randomBytes(10))) });
+  app.use(feedRouter.routes()).use(feedRouter.allowedMethods());
+  app.use(orderRouter.routes()).use(orderRouter.allowedMethods());
+  return { app, feed, publisher, orders };
+}

@@ -1,0 +1,75 @@
+import { createHash } from 'node:crypto';
+import Router from '@koa/router';
+import { HttpProblem, conflict, notFound, readJsonBody, requireBearer, unprocessable } from '@shop/common';
+import type { OrderStore } from '../db/orderStore.ts';
+import type { Order } from '../domain/order.ts';
+import { parseOrderRequest } from '../domain/parseOrderRequest.ts';
+import { orderView } from './orderView.ts';
+
+export interface OrderRoutesDeps {
+  readonly orders: OrderStore;
+  readonly apiToken: string | undefined;
+  readonly now: () => Date;
+  readonly newOrderId: () => string;
+}
+
+/** `POST /orders`, `GET /orders/:id`, `POST /orders/:id/cancel`. */
+export function createOrderRouter(deps: OrderRoutesDeps): Router {
+  const router = new Router();
+  const auth = requireBearer(deps.apiToken);
+
+  router.post('/orders', auth, async (ctx) => {
+    const idempotencyKey = ctx.get('Idempotency-Key') || undefined;
+    if (idempotencyKey !== undefined && !/^[\x21-\x7e]{1,255}$/.test(idempotencyKey)) {
+      throw new HttpProblem(400, 'Bad request', 'Idempotency-Key must be 1 to 255 visible ASCII characters');
+    }
+    const body = await readJsonBody(ctx);
+    const parsed = parseOrderRequest(body);
+    if (!parsed.ok) throw unprocessable('The order is not valid; see errors', { errors: parsed.errors });
+    const result = deps.orders.place(
+      { type: 'PlaceOrder', orderId: deps.newOrderId(), at: deps.now().toISOString(), ...parsed.value },
+      idempotencyKey ? { key: idempotencyKey, requestHash: createHash('sha256').update(JSON.stringify(parsed.value)).digest('hex') } : undefined,
+    );
+    if (result.kind === 'key-reused') {
+      throw unprocessable('This Idempotency-Key was already used for a different order', { orderId: result.orderId });
+    }
+    if (result.kind === 'replayed') ctx.set('Idempotent-Replayed', 'true');
+    ctx.status = 201;
+    ctx.set('Location', `/orders/${result.orderId}`);
+    ctx.set('Cache-Control', 'no-store');
+    ctx.body = orderView(deps.orders.load(result.orderId));
+  });
+
+  router.get('/orders/:id', auth, (ctx) => {
+    const order = found(deps.orders.load(ctx.params['id'] ?? ''), ctx.params['id']);
+    ctx.set('Cache-Control', 'no-store');
+    ctx.body = orderView(order);
+  });
+
+  router.post('/orders/:id/cancel', auth, async (ctx) => {
+    const orderId = ctx.params['id'] ?? '';
+    let reason: string | null = null;
+    if (ctx.get('Content-Length') !== '' && ctx.get('Content-Length') !== '0' || ctx.get('Transfer-Encoding')) {
+      const body = await readJsonBody(ctx, 4096);
+      const r = (body as { reason?: unknown } | null)?.reason;
+      if (r !== undefined && r !== null && (typeof r !== 'string' || r.length > 500)) {
+        throw unprocessable('reason must be a string of at most 500 characters', { errors: [{ pointer: '/reason', detail: 'must be a string of at most 500 characters' }] });
+      }
+      reason = typeof r === 'string' && r.trim() !== '' ? r.trim() : null;
+    }
+    const decision = deps.orders.handle({ type: 'CancelOrder', orderId, at: deps.now().toISOString(), reason });
+    if (!decision.ok) {
+      if (decision.reason === 'not-found') throw notFound(`There is no order ${orderId}`);
+      throw conflict(`Order ${orderId} is already cancelled`, { orderId });
+    }
+    ctx.set('Cache-Control', 'no-store');
+    ctx.body = orderView(deps.orders.load(orderId));
+  });
+
+  return router;
+}
+
+function found(order: Order, id: string | undefined): Exclude<Order, { status: 'none' }> {
+  if (order.status === 'none') throw notFound(`There is no order ${id}`);
+  return order;
+}

@@ -1,0 +1,22 @@
+import { join } from 'node:path';
+import { ConfigError, createLogger, listen, migrate, onShutdown, openDatabase } from '@shop/common';
+import { createApp } from './app.ts';
+import { loadConfig } from './config.ts';
+import { migrations } from './db/migrations.ts';
+
+const logger = createLogger({ service: 'order-service' });
+try {
+  const config = loadConfig();
+  const db = openDatabase(join(config.dataDir, 'orders.db'));
+  migrate(db, migrations);
+  const { app } = createApp({ db, config, logger });
+  const server = await listen(app, config.host, config.port);
+  logger.info('listening', { url: server.url, feed: `${config.publicUrl}/feed`, dataDir: config.dataDir });
+  onShutdown(async () => { await server.close(); db.close(); }, (msg) => logger.info(msg));
+} catch (err) {
+  if (err instanceof ConfigError) {
+    console.error(`order-service: ${err.message}`);
+    process.exit(2);
+  }
+  throw err;
+}
