@@ -37,7 +37,6 @@ export function createApp(deps: AppDeps): OrderApp {
     categories: ORDER_FEED_TYPES,
     maxAgeSeconds: config.feedMaxAgeSeconds,
     privateFeed: config.feedToken !== undefined,
-    now,
   });
   const orders = new OrderStore(deps.db, feed, deps.newEventId ?? randomUUID);
   const app = createBaseApp(deps.logger);

@@ -32,6 +32,7 @@ export interface Representation {
   readonly contentType: string;
   /** The opaque part of a strong ETag, for the identity coding; codings get a suffix. */
   readonly etag: string;
+  /** When the content last changed, to the millisecond. */
   readonly lastModifiedMs?: number;
   readonly cacheControl: string;
   readonly links?: readonly AtomLink[];
@@ -54,7 +55,7 @@ export function sendRepresentation(ctx: Context, rep: Representation): void {
   ctx.set('Cache-Control', rep.cacheControl);
   ctx.vary('Accept');
   ctx.vary('Accept-Encoding');
-  if (rep.lastModifiedMs !== undefined) ctx.set('Last-Modified', new Date(rep.lastModifiedMs).toUTCString());
+  if (rep.lastModifiedMs !== undefined) ctx.set('Last-Modified', new Date(lastModifiedHeader(rep.lastModifiedMs)).toUTCString());
   if (rep.links && rep.links.length > 0) {
     ctx.set('Link', rep.links.map((l) => `<${l.href}>; rel="${l.rel}"${l.type ? `; type="${l.type}"` : ''}`).join(', '));
   }
@@ -77,7 +78,22 @@ function isNotModified(ctx: Context, etag: string, lastModifiedMs: number | unde
   const ims = ctx.get('If-Modified-Since');
   if (ims && lastModifiedMs !== undefined) {
     const since = Date.parse(ims);
-    return !Number.isNaN(since) && Math.floor(lastModifiedMs / 1000) * 1000 <= since;
+    return !Number.isNaN(since) && wholeSecond(lastModifiedMs) <= since;
   }
   return false;
+}
+
+/**
+ * HTTP dates have whole seconds. A Last-Modified naming the current second could hide a change
+ * made later in that same second from a client that revalidates with If-Modified-Since, so a
+ * change in the current second is announced as the second before. The 304 decision itself
+ * compares against the true time of the change, so such a client gets one extra 200, never a
+ * wrong 304.
+ */
+function lastModifiedHeader(modifiedMs: number): number {
+  return Math.min(wholeSecond(modifiedMs), wholeSecond(Date.now()) - 1000);
+}
+
+function wholeSecond(ms: number): number {
+  return Math.floor(ms / 1000) * 1000;
 }

@@ -14,37 +14,59 @@ export interface TestFeedServer {
   readonly url: string;
   readonly feedUrl: string;
   readonly store: FeedStore;
+  readonly publisher: FeedPublisher;
   readonly db: Db;
+  /** Every request served, oldest first: path, status and response size (for cost assertions). */
+  readonly requests: ServedRequest[];
   /** Appends one entry in its own transaction. */
   append(entry?: Partial<NewFeedEntry>): StoredFeedEntry;
   close(): Promise<void>;
+}
+
+export interface ServedRequest {
+  readonly path: string;
+  readonly status: number;
+  readonly bytes: number;
+  readonly ifNoneMatch: string | undefined;
 }
 
 /**
  * A real feed on a real port, served by common's publisher, for tests of anything that reads
  * feeds. `file` defaults to an in-memory database.
  */
-export async function startTestFeedServer(options: { pageSize?: number; file?: string; title?: string; port?: number; maxAgeSeconds?: number } = {}): Promise<TestFeedServer> {
+export async function startTestFeedServer(options: { pageSize?: number; file?: string; title?: string; port?: number; maxAgeSeconds?: number; feedToken?: string; now?: () => Date } = {}): Promise<TestFeedServer> {
   const db = openDatabase(options.file ?? ':memory:');
   migrate(db, feedMigrations);
-  const store = new FeedStore(db, { pageSize: options.pageSize ?? 5 });
+  const store = new FeedStore(db, { pageSize: options.pageSize ?? 5, now: options.now });
   const publisher = new FeedPublisher({
     store, serviceName: 'test-service', title: options.title ?? 'Test feed', description: 'A feed for tests',
-    categories: ['TestHappened'], maxAgeSeconds: options.maxAgeSeconds ?? 0, privateFeed: false,
+    categories: ['TestHappened'], maxAgeSeconds: options.maxAgeSeconds ?? 0, privateFeed: options.feedToken !== undefined,
   });
   const logger = createLogger({ service: 'test' }, 'silent');
   const app = createBaseApp(logger);
+  const requests: ServedRequest[] = [];
+  app.use(async (ctx, next) => {
+    try {
+      await next();
+    } finally {
+      const body = ctx.body as unknown;
+      const bytes = Buffer.isBuffer(body) ? body.length : typeof body === 'string' ? Buffer.byteLength(body) : 0;
+      requests.push({ path: ctx.path, status: ctx.status, bytes, ifNoneMatch: ctx.get('If-None-Match') || undefined });
+    }
+  });
   // The links need the port, known only once listening: the router is built after listen.
   let routes: Middleware = async (_ctx, next) => next();
   app.use((ctx, next) => routes(ctx, next));
   const server: RunningServer = await listen(app, '127.0.0.1', options.port ?? 0);
-  const router = createFeedRouter({ publisher, baseUrl: server.url, feedToken: undefined, longPollMaxSeconds: 30 });
+  const router = createFeedRouter({ publisher, baseUrl: server.url, feedToken: options.feedToken, longPollMaxSeconds: 30 });
   routes = router.routes() as Middleware;
   return {
     url: server.url,
     feedUrl: `${server.url}/feed`,
     store,
+    publisher,
     db,
+    requests,
     append: (entry = {}) => inWriteTransaction(db, () => store.append({
       key: randomUUID(), type: 'TestHappened', typeLabel: 'Test happened', title: 'Something happened',
       orderId: `ORD-${randomUUID().slice(0, 8)}`, summary: 'Something happened.', content: el('p', null, 'Something happened.'),
