@@ -1,0 +1,67 @@
+import { randomUUID } from 'node:crypto';
+import type Koa from 'koa';
+import Router from '@koa/router';
+import { type Db, FeedConsumer, FeedPublisher, FeedStore, type Logger, createBaseApp, createFeedRouter } from '@shop/common';
+import type { BillingServiceConfig } from './config.ts';
+import { createOrderFeedHandler } from './consumer/orderFeedHandler.ts';
+import { BillingStore } from './db/billingStore.ts';
+import { BILLING_FEED_TYPES } from './feed/toFeedEntry.ts';
+import { createPaymentRouter } from './http/paymentRoutes.ts';
+
+export interface AppDeps {
+  /** An open, migrated database (see db/migrations.ts). */
+  readonly db: Db;
+  readonly config: BillingServiceConfig;
+  readonly logger: Logger;
+  readonly now?: () => Date;
+  readonly newId?: () => string;
+}
+
+export interface BillingApp {
+  readonly app: Koa;
+  readonly feed: FeedStore;
+  readonly publisher: FeedPublisher;
+  readonly billing: BillingStore;
+  /** Reads the order feed into billing; main.ts polls it, tests call pollOnce(). */
+  readonly orderFeed: FeedConsumer;
+}
+
+/** Builds the billing service (never listens and never polls: main.ts and the tests do that). */
+export function createApp(deps: AppDeps): BillingApp {
+  const now = deps.now ?? (() => new Date());
+  const { config } = deps;
+  const feed = new FeedStore(deps.db, { pageSize: config.feedPageSize, now });
+  const publisher = new FeedPublisher({
+    store: feed,
+    serviceName: 'billing-service',
+    title: 'Billing',
+    description: 'Invoices issued, payments received and invoices voided, as an RFC 5005 archived Atom feed.',
+    categories: BILLING_FEED_TYPES,
+    maxAgeSeconds: config.feedMaxAgeSeconds,
+    privateFeed: config.feedToken !== undefined,
+  });
+  const billing = new BillingStore(deps.db, feed, deps.newId ?? randomUUID);
+  const orderFeed = new FeedConsumer(deps.db, {
+    name: 'orders',
+    feedUrl: config.orderFeedUrl,
+    token: config.orderFeedToken,
+    longPollSeconds: config.consumerLongPollSeconds,
+    onFailure: 'park',
+    logger: deps.logger,
+    now,
+    handler: createOrderFeedHandler({ billing, now, autoCapture: config.autoCapture, logger: deps.logger }),
+  });
+  const app = createBaseApp(deps.logger);
+  const feedRouter = createFeedRouter({
+    publisher, baseUrl: config.publicUrl, feedToken: config.feedToken, longPollMaxSeconds: config.longPollMaxSeconds,
+    homeLinks: [{ href: `${config.publicUrl}/status`, title: 'Status of the order feed subscription (JSON)' }],
+  });
+  const paymentRouter = createPaymentRouter({ billing, apiToken: config.apiToken, now });
+  const statusRouter = new Router().get('/status', (ctx) => {
+    const s = orderFeed.status();
+    ctx.set('Cache-Control', 'no-store');
+    ctx.body = { subscriptions: [{ ...s, parked: s.parked.map(({ entry: _e, ...p }) => p) }] };
+  });
+  for (const r of [feedRouter, paymentRouter, statusRouter]) app.use(r.routes()).use(r.allowedMethods());
+  return { app, feed, publisher, billing, orderFeed };
+}

@@ -1,0 +1,26 @@
+import { EnvReader, type PublisherConfig, readPublisherConfig } from '@shop/common';
+
+export interface BillingServiceConfig extends PublisherConfig {
+  /** The order feed billing reads (ORDER_FEED_URL). */
+  readonly orderFeedUrl: string;
+  /** Bearer token for the order feed, when it is protected (ORDER_FEED_TOKEN). */
+  readonly orderFeedToken: string | undefined;
+  /** BILLING_AUTO_CAPTURE=1 pays every new invoice with a demo card, for hands-off demos. */
+  readonly autoCapture: boolean;
+  /** How long one poll of the order feed may wait for news (CONSUMER_LONG_POLL, seconds). */
+  readonly consumerLongPollSeconds: number;
+}
+
+/** Reads billing's configuration once; throws a ConfigError naming every problem. */
+export function loadConfig(env: Readonly<Record<string, string | undefined>> = process.env): Readonly<BillingServiceConfig> {
+  const r = new EnvReader(env);
+  const config: BillingServiceConfig = {
+    ...readPublisherConfig(r, { port: 3002, dataDir: './data/billing-service' }),
+    orderFeedUrl: r.url('ORDER_FEED_URL', 'http://127.0.0.1:3001/feed'),
+    orderFeedToken: r.token('ORDER_FEED_TOKEN'),
+    autoCapture: r.bool('BILLING_AUTO_CAPTURE', false),
+    consumerLongPollSeconds: r.int('CONSUMER_LONG_POLL', 30, 0, 600),
+  };
+  r.done();
+  return Object.freeze(config);
+}

@@ -1,0 +1,56 @@
+import { el, type Xhtml } from '@shop/common';
+import { type CardMethod, maskedMethod } from '../domain/events.ts';
+import type { Invoice } from '../domain/invoice.ts';
+import { displayAmount } from '../domain/money.ts';
+
+/** The invoice as a table: lines with their VAT rate, then the VAT breakdown and the total. */
+export function invoiceTable(inv: Invoice, totalLabel: string): Xhtml {
+  const money = moneyOf(inv);
+  return el('table', { class: 'invoice' },
+    el('thead', null, el('tr', null, el('th', null, 'Item'), el('th', null, 'Qty'), el('th', null, 'Unit price'), el('th', null, 'VAT'), el('th', null, 'Amount'))),
+    el('tbody', null, inv.lines.map((l) => el('tr', null,
+      el('td', null, l.name, ' ', el('small', null, `(${l.sku})`)),
+      el('td', null, l.quantity),
+      el('td', null, money(l.unitPriceMinor)),
+      el('td', null, l.rateLabel),
+      el('td', null, money(l.netMinor))))),
+    el('tfoot', null,
+      el('tr', null, el('th', { colspan: 4 }, 'Subtotal (excluding VAT)'), el('td', null, money(inv.netMinor))),
+      inv.bands.map((b) => el('tr', { class: 'vat' }, el('th', { colspan: 4 }, `${b.label} on ${money(b.netMinor)}`), el('td', null, money(b.vatMinor)))),
+      el('tr', { class: 'total' }, el('th', { colspan: 4 }, totalLabel), el('td', null, el('strong', null, money(inv.totalMinor))))));
+}
+
+/** The same invoice as plain text lines, for text emails and feed readers. */
+export function invoiceText(inv: Invoice, totalLabel: string): string[] {
+  const money = moneyOf(inv);
+  return [
+    ...inv.lines.map((l) => `${l.quantity} x ${l.name} (${l.sku}) at ${money(l.unitPriceMinor)} = ${money(l.netMinor)} [${l.rateLabel}]`),
+    `Subtotal (excluding VAT): ${money(inv.netMinor)}`,
+    ...inv.bands.map((b) => `${b.label} on ${money(b.netMinor)}: ${money(b.vatMinor)}`),
+    `${totalLabel}: ${money(inv.totalMinor)}`,
+  ];
+}
+
+/** The billing section of the confirmation email. */
+export function paymentSection(inv: Invoice, method: CardMethod, paidAt: string): { content: Xhtml; text: string } {
+  const when = displayDate(paidAt, inv.locale);
+  const content = el('div', { class: 'billing-section' },
+    el('p', null, 'Invoice ', el('strong', null, inv.invoiceId), ' for order ', el('strong', null, inv.orderId), ', paid in full.'),
+    invoiceTable(inv, 'Total paid'),
+    el('p', { class: 'payment-method' }, 'Paid with ', maskedMethod(method), ' on ', when, '.'));
+  const text = [
+    `Invoice ${inv.invoiceId} for order ${inv.orderId}, paid in full.`,
+    ...invoiceText(inv, 'Total paid'),
+    `Paid with ${maskedMethod(method)} on ${when}.`,
+  ].join('\n');
+  return { content, text };
+}
+
+export function moneyOf(inv: Invoice): (minor: number) => string {
+  return (minor) => displayAmount(minor, inv.currency, inv.locale);
+}
+
+/** A date in the invoice's locale, as the shop's calendar (UK time) has it. */
+export function displayDate(iso: string, locale: string): string {
+  return new Intl.DateTimeFormat(locale, { dateStyle: 'long', timeZone: 'Europe/London' }).format(new Date(iso));
+}

@@ -1,0 +1,105 @@
+import { el, type NewFeedEntry } from '@shop/common';
+import type { BillingEvent, InvoiceIssued, InvoiceVoided, PaymentReceived } from '../domain/events.ts';
+import type { Invoice } from '../domain/invoice.ts';
+import { formatAmount, formatRate, minorDigits } from '../domain/money.ts';
+import { displayDate, invoiceTable, invoiceText, moneyOf, paymentSection } from './billingSection.ts';
+
+/** Every event type the billing feed can carry (its AtomPub categories). */
+export const BILLING_FEED_TYPES = ['InvoiceIssued', 'PaymentReceived', 'InvoiceVoided'] as const;
+
+/**
+ * The public face of a billing event: billing feed entry contract v1 (see the README). Pure:
+ * the same event, key and invoice always give the same entry.
+ */
+export function toFeedEntry(event: BillingEvent, key: string, invoice: Invoice): NewFeedEntry {
+  switch (event.type) {
+    case 'InvoiceIssued':
+      return issuedEntry(event, key);
+    case 'PaymentReceived':
+      return paidEntry(event, key, invoice);
+    case 'InvoiceVoided':
+      return voidedEntry(event, key, invoice);
+    default:
+      return assertNever(event);
+  }
+}
+
+function issuedEntry({ invoice: inv }: InvoiceIssued, key: string): NewFeedEntry {
+  return {
+    key,
+    type: 'InvoiceIssued',
+    typeLabel: 'Invoice issued',
+    title: `Invoice ${inv.invoiceId} issued for order ${inv.orderId}`,
+    orderId: inv.orderId,
+    summary: [`Invoice ${inv.invoiceId} for order ${inv.orderId}, issued to ${inv.customer.name}.`, ...invoiceText(inv, 'Total due')].join('\n'),
+    content: el('div', { class: 'invoice-issued' },
+      el('p', null, 'Invoice ', el('strong', null, inv.invoiceId), ' for order ', el('strong', null, inv.orderId), ', issued to ', inv.customer.name, '.'),
+      invoiceTable(inv, 'Total due')),
+    payload: { ...invoicePayload(inv), issuedAt: inv.issuedAt },
+  };
+}
+
+function paidEntry(e: PaymentReceived, key: string, inv: Invoice): NewFeedEntry {
+  const section = paymentSection(inv, e.method, e.paidAt);
+  return {
+    key,
+    type: 'PaymentReceived',
+    typeLabel: 'Payment received',
+    title: `Payment received for order ${e.orderId}: ${moneyOf(inv)(e.amountMinor)}`,
+    orderId: e.orderId,
+    summary: section.text,
+    content: section.content,
+    payload: {
+      ...invoicePayload(inv),
+      paymentId: e.paymentId,
+      paidAt: e.paidAt,
+      amountPaid: formatAmount(e.amountMinor, minorDigits(e.currency)),
+      method: { type: e.method.type, brand: e.method.brand, last4: e.method.last4 },
+    },
+  };
+}
+
+function voidedEntry(e: InvoiceVoided, key: string, inv: Invoice): NewFeedEntry {
+  const money = moneyOf(inv);
+  const refund = e.refundMinor === null ? null : money(e.refundMinor);
+  const text = [
+    `Invoice ${e.invoiceId} for order ${e.orderId} was voided on ${displayDate(e.voidedAt, inv.locale)}.`,
+    e.reason ? `Reason: ${e.reason}` : null,
+    refund ? `A refund of ${refund} is due to the original payment method.` : 'Nothing was paid, so nothing is refunded.',
+  ].filter((l): l is string => l !== null);
+  return {
+    key,
+    type: 'InvoiceVoided',
+    typeLabel: 'Invoice voided',
+    title: `Invoice ${e.invoiceId} voided for order ${e.orderId}`,
+    orderId: e.orderId,
+    summary: text.join('\n'),
+    content: el('div', { class: 'invoice-voided' }, text.map((t) => el('p', null, t))),
+    payload: {
+      orderId: e.orderId, invoiceId: e.invoiceId, voidedAt: e.voidedAt, reason: e.reason, currency: inv.currency,
+      refund: e.refundMinor === null ? null : formatAmount(e.refundMinor, minorDigits(inv.currency)),
+    },
+  };
+}
+
+function invoicePayload(inv: Invoice): Record<string, unknown> {
+  const amount = (minor: number): string => formatAmount(minor, minorDigits(inv.currency));
+  return {
+    orderId: inv.orderId,
+    invoiceId: inv.invoiceId,
+    currency: inv.currency,
+    taxCountry: inv.taxCountry,
+    lines: inv.lines.map((l) => ({
+      sku: l.sku, name: l.name, quantity: l.quantity, unitPrice: amount(l.unitPriceMinor), lineTotal: amount(l.netMinor),
+      taxCategory: l.taxCategory, vatRate: formatRate(l.rate.basisPoints), vatTreatment: l.rate.treatment,
+    })),
+    subtotal: amount(inv.netMinor),
+    vat: inv.bands.map((b) => ({ label: b.label, rate: formatRate(b.rate.basisPoints), net: amount(b.netMinor), vat: amount(b.vatMinor) })),
+    vatTotal: amount(inv.vatMinor),
+    total: amount(inv.totalMinor),
+  };
+}
+
+function assertNever(x: never): never {
+  throw new Error(`Unexpected ${JSON.stringify(x)}`);
+}

@@ -1,0 +1,31 @@
+import { join } from 'node:path';
+import { ConfigError, createLogger, listen, migrate, onShutdown, openDatabase } from '@shop/common';
+import { createApp } from './app.ts';
+import { loadConfig } from './config.ts';
+import { runPollLoop } from './consumer/pollLoop.ts';
+import { migrations } from './db/migrations.ts';
+
+const logger = createLogger({ service: 'billing-service' });
+try {
+  const config = loadConfig();
+  const db = openDatabase(join(config.dataDir, 'billing.db'));
+  migrate(db, migrations);
+  const { app, orderFeed } = createApp({ db, config, logger });
+  const server = await listen(app, config.host, config.port);
+  logger.info('listening', { url: server.url, feed: `${config.publicUrl}/feed`, orderFeed: config.orderFeedUrl, autoCapture: config.autoCapture, dataDir: config.dataDir });
+  const stopPolling = new AbortController();
+  const polling = runPollLoop(orderFeed, stopPolling.signal);
+  onShutdown(async () => {
+    stopPolling.abort();
+    await polling;
+    await orderFeed.close();
+    await server.close();
+    db.close();
+  }, (msg) => logger.info(msg));
+} catch (err) {
+  if (err instanceof ConfigError) {
+    console.error(`billing-service: ${err.message}`);
+    process.exit(2);
+  }
+  throw err;
+}

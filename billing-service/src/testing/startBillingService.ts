@@ -1,0 +1,55 @@
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { join } from 'node:path';
+import { type Db, createLogger, migrate, openDatabase } from '@shop/common';
+import { type BillingApp, createApp } from '../app.ts';
+import { loadConfig } from '../config.ts';
+import { migrations } from '../db/migrations.ts';
+
+export interface RunningBillingService extends BillingApp {
+  readonly url: string;
+  readonly db: Db;
+  close(): Promise<void>;
+}
+
+/** Billing on a real port and a real SQLite file, configured as from the environment; never polls by itself. */
+export async function startBillingService(dataDir: string, env: Record<string, string> = {}, now?: () => Date): Promise<RunningBillingService> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  const config = loadConfig({ DATA_DIR: dataDir, PUBLIC_URL: url, CONSUMER_LONG_POLL: '0', ...env });
+  const db = openDatabase(join(config.dataDir, 'billing.db'));
+  migrate(db, migrations);
+  const built = createApp({ db, config, logger: createLogger({}, 'silent'), ...(now ? { now } : {}) });
+  server.on('request', built.app.callback());
+  return {
+    ...built,
+    url,
+    db,
+    close: async () => {
+      await built.orderFeed.close();
+      await new Promise<void>((resolve) => {
+        server.close(() => { db.close(); resolve(); });
+        server.closeAllConnections();
+      });
+    },
+  };
+}
+
+/** An order feed payload (contract v1) like the order service publishes; override what a test needs. */
+export function orderPlacedPayload(orderId: string, over: Record<string, unknown> = {}): Record<string, unknown> {
+  return {
+    orderId,
+    placedAt: '2025-06-06T10:00:00.000Z',
+    customer: { name: 'Ada Lovelace', email: 'ada@example.com' },
+    currency: 'GBP',
+    lines: [
+      { sku: 'BOOK-1', name: 'Notes on the Analytical Engine', quantity: 2, unitPrice: '12.50', lineTotal: '25.00', delivery: 'physical' },
+      { sku: 'EBOOK-7', name: 'Sketch of the Engine (eBook)', quantity: 1, unitPrice: '4.99', lineTotal: '4.99', delivery: 'digital' },
+      { sku: 'MUG-3', name: 'Difference Engine mug', quantity: 1, unitPrice: '8.33', lineTotal: '8.33', delivery: 'physical' },
+    ],
+    subtotal: '38.32',
+    shippingAddress: { line1: "12 St James's Square", city: 'London', postalCode: 'SW1Y 4JH', country: 'GB' },
+    ...over,
+  };
+}
