@@ -16,3 +16,8 @@ export { createLogger, type Logger, type LogLevel } from './log/logger.ts';
 export { listen, onShutdown, type RunningServer } from './service/runServer.ts';
 export { escapeAttr, escapeText } from './xml/escape.ts';
 export { Xhtml, el, fragment, type XhtmlChild } from './xml/xhtml.ts';
+export { FeedFormatError, readFeedDocument, type ConsumedEntry, type FeedDocumentRead } from './consumer/atomReader.ts';
+export { consumerMigrations, listSubscriptions, type ParkedEntry, type SubscriptionRow } from './consumer/consumerStore.ts';
+export { FeedConsumer, type ConsumerStatus, type FeedConsumerOptions, type FeedSubscriptionOptions, type PollResult, type ReplayResult } from './consumer/feedConsumer.ts';
+export { FeedFetchError, type FetchTimeouts } from './consumer/feedFetcher.ts';
+export { FeedConsistencyError } from './consumer/readPlan.ts';

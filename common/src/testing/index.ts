@@ -1,3 +1,3 @@
 export { atomProblems, schematronProblems } from './atomValidation.ts';
-export { startTestFeedServer, type TestFeedServer } from './feedServer.ts';
+export { startTestFeedServer, type ServedRequest, type TestFeedServer } from './feedServer.ts';
 export { tempDir } from './tempDir.ts';
