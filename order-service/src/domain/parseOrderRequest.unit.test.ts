@@ -1,0 +1,50 @@
+import { expect } from 'chai';
+import { parseOrderRequest } from './parseOrderRequest.ts';
+
+export const adaOrder = {
+  customer: { name: 'Ada Lovelace', email: 'ada@example.com' },
+  currency: 'GBP',
+  lines: [
+    { sku: 'BOOK-1', name: 'Notes on the Analytical Engine', quantity: 2, unitPrice: '12.50', delivery: 'physical' },
+    { sku: 'EBOOK-7', name: 'Sketch of the Engine (eBook)', quantity: 1, unitPrice: '4.99', delivery: 'digital' },
+  ],
+  shippingAddress: { line1: '12 St James\'s Square', city: 'London', postalCode: 'SW1Y 4JH', country: 'GB' },
+};
+
+function pointers(body: unknown): string[] {
+  const r = parseOrderRequest(body);
+  return r.ok ? [] : r.errors.map((e) => e.pointer);
+}
+
+describe('parseOrderRequest', () => {
+  it('accepts the documented example, prices in minor units', () => {
+    const r = parseOrderRequest(adaOrder);
+    expect(r.ok).to.equal(true);
+    if (r.ok) expect(r.value.lines.map((l) => l.unitPriceMinor)).to.deep.equal([1250, 499]);
+  });
+
+  it('reports every problem at once, each with a JSON pointer', () => {
+    expect(pointers({ customer: { name: '', email: 'nope' }, currency: 'XXQ', lines: [{ sku: 'A', name: 'a', quantity: 0, unitPrice: 1.5, delivery: 'teleport' }] }))
+      .to.have.members(['/customer/name', '/customer/email', '/currency', '/lines/0/quantity', '/lines/0/unitPrice', '/lines/0/delivery']);
+  });
+
+  it('refuses JSON numbers for money', () => {
+    const r = parseOrderRequest({ ...adaOrder, lines: [{ ...adaOrder.lines[0], unitPrice: 12.5 }] });
+    expect(r.ok).to.equal(false);
+    if (!r.ok) expect(r.errors[0]!.detail).to.match(/never a float/);
+  });
+
+  it('needs an address only when something ships physically', () => {
+    expect(pointers({ ...adaOrder, shippingAddress: undefined })).to.deep.equal(['/shippingAddress']);
+    expect(pointers({ ...adaOrder, lines: [adaOrder.lines[1]], shippingAddress: undefined })).to.deep.equal([]);
+  });
+
+  it('refuses an unknown country and too many decimals for the currency', () => {
+    expect(pointers({ ...adaOrder, shippingAddress: { ...adaOrder.shippingAddress, country: 'XX' } })).to.deep.equal(['/shippingAddress/country']);
+    expect(pointers({ ...adaOrder, currency: 'JPY' })).to.deep.equal(['/lines/0/unitPrice', '/lines/1/unitPrice']);
+  });
+
+  it('refuses a body that is not an object', () => {
+    expect(pointers([1, 2])).to.deep.equal(['']);
+  });
+});

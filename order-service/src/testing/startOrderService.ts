@@ -1,0 +1,34 @@
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { join } from 'node:path';
+import { type Db, createLogger, migrate, openDatabase } from '@shop/common';
+import { type OrderApp, createApp } from '../app.ts';
+import { loadConfig } from '../config.ts';
+import { migrations } from '../db/migrations.ts';
+
+export interface RunningOrderService extends OrderApp {
+  readonly url: string;
+  readonly db: Db;
+  close(): Promise<void>;
+}
+
+/** The order service on a real port and a real SQLite file, configured as from the environment. */
+export async function startOrderService(dataDir: string, env: Record<string, string> = {}): Promise<RunningOrderService> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(Number(env['PORT'] ?? 0), '127.0.0.1', resolve));
+  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  const config = loadConfig({ DATA_DIR: dataDir, PUBLIC_URL: url, ...env });
+  const db = openDatabase(join(config.dataDir, 'orders.db'));
+  migrate(db, migrations);
+  const built = createApp({ db, config, logger: createLogger({}, 'silent') });
+  server.on('request', built.app.callback());
+  return {
+    ...built,
+    url,
+    db,
+    close: () => new Promise<void>((resolve) => {
+      server.close(() => { db.close(); resolve(); });
+      server.closeAllConnections();
+    }),
+  };
+}
