@@ -39,7 +39,6 @@ export function createFeedRouter(o: FeedRoutesOptions): Router {
         await publisher.waitForEntryAfter(publisher.store.head().lastPosition, wait * 1000, abort.signal);
       }
       ctx.set('Preference-Applied', `wait=${wait}`);
-      ctx.vary('Prefer');
     }
     sendRepresentation(ctx, publisher.subscription(baseUrl, html));
   });
