@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type Koa from 'koa';
 import Router from '@koa/router';
-import { type Db, FeedConsumer, FeedPublisher, FeedStore, type Logger, createBaseApp, createFeedRouter } from '@shop/common';
+import { type Db, FeedConsumer, type FeedConsumerOptions, FeedPublisher, FeedStore, type Logger, createBaseApp, createFeedRouter } from '@shop/common';
 import type { BillingServiceConfig } from './config.ts';
 import { createOrderFeedHandler } from './consumer/orderFeedHandler.ts';
 import { BillingStore } from './db/billingStore.ts';
@@ -15,6 +15,8 @@ export interface AppDeps {
   readonly logger: Logger;
   readonly now?: () => Date;
   readonly newId?: () => string;
+  /** Retry tuning of the order feed subscription (tests shorten the backoff). */
+  readonly consumer?: Pick<FeedConsumerOptions, 'backoff' | 'maxAttempts'>;
 }
 
 export interface BillingApp {
@@ -47,6 +49,7 @@ export function createApp(deps: AppDeps): BillingApp {
     token: config.orderFeedToken,
     longPollSeconds: config.consumerLongPollSeconds,
     onFailure: 'park',
+    ...deps.consumer,
     logger: deps.logger,
     now,
     handler: createOrderFeedHandler({ billing, now, autoCapture: config.autoCapture, logger: deps.logger }),

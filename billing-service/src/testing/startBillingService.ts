@@ -20,7 +20,7 @@ export async function startBillingService(dataDir: string, env: Record<string, s
   const config = loadConfig({ DATA_DIR: dataDir, PUBLIC_URL: url, CONSUMER_LONG_POLL: '0', ...env });
   const db = openDatabase(join(config.dataDir, 'billing.db'));
   migrate(db, migrations);
-  const built = createApp({ db, config, logger: createLogger({}, 'silent'), ...(now ? { now } : {}) });
+  const built = createApp({ db, config, logger: createLogger({}, 'silent'), consumer: { backoff: { baseMs: 1, maxMs: 5 }, maxAttempts: 2 }, ...(now ? { now } : {}) });
   server.on('request', built.app.callback());
   return {
     ...built,

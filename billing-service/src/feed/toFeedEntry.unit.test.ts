@@ -1,0 +1,72 @@
+import { expect } from 'chai';
+import { XMLValidator } from 'fast-xml-parser';
+import type { NewFeedEntry } from '@shop/common';
+import { decide } from '../domain/decide.ts';
+import type { BillingEvent } from '../domain/events.ts';
+import type { Invoice } from '../domain/invoice.ts';
+import { parseOrderPlaced } from '../domain/orderContract.ts';
+import { orderPlacedPayload } from '../testing/startBillingService.ts';
+import { toFeedEntry } from './toFeedEntry.ts';
+
+const AT = '2025-06-06T10:05:00.000Z';
+
+function invoiceFor(over: Record<string, unknown> = {}): Invoice {
+  const parsed = parseOrderPlaced(orderPlacedPayload('ORD-AAAAA-BBBBB', over));
+  if (!parsed.ok) throw new Error(parsed.errors.join('; '));
+  const d = decide({ type: 'IssueInvoice', order: parsed.value, invoiceId: 'INV-000007', at: AT }, { status: 'none' });
+  if (!d.ok || d.events[0]?.type !== 'InvoiceIssued') throw new Error('not issued');
+  return d.events[0].invoice;
+}
+
+const paid = (inv: Invoice): BillingEvent => ({
+  type: 'PaymentReceived', orderId: inv.orderId, invoiceId: inv.invoiceId, paymentId: 'PAY-1', amountMinor: inv.totalMinor,
+  currency: inv.currency, method: { type: 'card', brand: 'mastercard', last4: '0005' }, paidAt: AT,
+});
+
+function wellFormed(entry: NewFeedEntry): void {
+  expect(XMLValidator.validate(`<div xmlns="http://www.w3.org/1999/xhtml">${entry.content.toString()}</div>`)).to.equal(true);
+}
+
+describe('The billing feed entry (contract v1)', () => {
+  it('publishes PaymentReceived with the email\'s billing section: lines, VAT breakdown, total paid, masked card', () => {
+    const inv = invoiceFor();
+    const entry = toFeedEntry(paid(inv), 'k-1', inv);
+    const html = entry.content.toString();
+    expect(entry).to.deep.include({ key: 'k-1', type: 'PaymentReceived', orderId: 'ORD-AAAAA-BBBBB', title: 'Payment received for order ORD-AAAAA-BBBBB: £39.99' });
+    expect(html).to.include('Notes on the Analytical Engine').and.include('£25.00').and.include('VAT 20% on £8.33').and.include('£1.67')
+      .and.include('Total paid').and.include('£39.99').and.include('Mastercard ending 0005').and.include('6 June 2025');
+    expect(entry.summary.split('\n')).to.include.members(['VAT 20% on £8.33: £1.67', 'VAT 0% (zero-rated) on £29.99: £0.00', 'Total paid: £39.99', 'Paid with Mastercard ending 0005 on 6 June 2025.']);
+    expect(entry.payload).to.deep.include({ orderId: 'ORD-AAAAA-BBBBB', invoiceId: 'INV-000007', total: '39.99', currency: 'GBP', paidAt: AT, subtotal: '38.32', vatTotal: '1.67' });
+    expect(entry.payload['method']).to.deep.equal({ type: 'card', brand: 'mastercard', last4: '0005' });
+    wellFormed(entry);
+  });
+
+  it('formats amounts and dates in the customer\'s locale', () => {
+    const inv = invoiceFor({ currency: 'EUR', shippingAddress: { line1: 'Unter den Linden 1', city: 'Berlin', postalCode: '10117', country: 'DE' } });
+    const entry = toFeedEntry(paid(inv), 'k-2', inv);
+    expect(entry.summary).to.include('Total paid: 42,00\u00a0€').and.include('VAT 7% (DE) on 29,99\u00a0€: 2,10\u00a0€');
+    expect(entry.summary).to.include('6. Juni 2025');
+    expect(entry.payload['total']).to.equal('42.00');
+  });
+
+  it('publishes InvoiceIssued with the total due and InvoiceVoided with the refund', () => {
+    const inv = invoiceFor();
+    const issued = toFeedEntry({ type: 'InvoiceIssued', invoice: inv }, 'k-3', inv);
+    expect(issued.summary).to.include('Total due: £39.99');
+    expect(issued.payload).to.deep.include({ invoiceId: 'INV-000007', total: '39.99', issuedAt: AT });
+    const voided = toFeedEntry({ type: 'InvoiceVoided', orderId: inv.orderId, invoiceId: inv.invoiceId, voidedAt: AT, reason: 'Too slow', refundMinor: 3999 }, 'k-4', inv);
+    expect(voided.summary).to.include('A refund of £39.99 is due').and.include('Reason: Too slow');
+    expect(voided.payload).to.deep.equal({ orderId: inv.orderId, invoiceId: 'INV-000007', voidedAt: AT, reason: 'Too slow', currency: 'GBP', refund: '39.99' });
+    wellFormed(issued);
+    wellFormed(voided);
+  });
+
+  it('escapes what the customer typed', () => {
+    const hostile = '<script>alert(1)</script> & "Bob"';
+    const inv = invoiceFor({ customer: { name: hostile, email: 'b@example.com' }, lines: [{ sku: 'MUG-<b>', name: hostile, quantity: 1, unitPrice: '1.00', lineTotal: '1.00', delivery: 'physical' }], subtotal: '1.00' });
+    const entry = toFeedEntry({ type: 'InvoiceIssued', invoice: inv }, 'k-5', inv);
+    expect(entry.content.toString()).not.to.include('<script>');
+    expect(entry.content.toString()).to.include('&lt;script&gt;alert(1)&lt;/script&gt; &amp; "Bob"');
+    wellFormed(entry);
+  });
+});
