@@ -1,0 +1,75 @@
+import { join } from 'node:path';
+import { EnvReader } from '@shop/common';
+import { validate as validCron } from 'node-cron';
+
+export type PollSchedule = { readonly kind: 'interval'; readonly ms: number } | { readonly kind: 'cron'; readonly expression: string };
+
+export interface NotificationConfig {
+  readonly port: number;
+  readonly host: string;
+  readonly dataDir: string;
+  readonly dbFile: string;
+  readonly outboxDir: string;
+  readonly templatesDir: string;
+  readonly feeds: { readonly orders: string; readonly billing: string; readonly shipping: string };
+  readonly feedToken: string | undefined;
+  readonly startAt: 'beginning' | 'now';
+  readonly schedule: PollSchedule;
+  readonly longPollSeconds: number;
+  readonly maxAttempts: number;
+  readonly missingPartAfterMs: number;
+  readonly onMissingPart: 'wait' | 'send-without';
+  readonly smtpUrl: string | undefined;
+  readonly mailFrom: string;
+  readonly messageIdDomain: string;
+}
+
+const DEFAULT_TEMPLATES = new URL('../templates', import.meta.url).pathname;
+
+/** Reads the environment once; lists every problem at once and throws. */
+export function readConfig(env: Readonly<Record<string, string | undefined>> = process.env): NotificationConfig {
+  const r = new EnvReader(env);
+  const dataDir = r.dir('DATA_DIR', './data/notification-service');
+  const schedule = parseSchedule(r.string('POLL_SCHEDULE', '2s'), r);
+  const smtpUrl = r.optional('SMTP_URL');
+  if (smtpUrl !== undefined && !/^smtps?:\/\//.test(smtpUrl)) r.problem(`SMTP_URL must start with smtp:// or smtps://, got "${smtpUrl}"`);
+  const mailFrom = r.string('MAIL_FROM', 'Atom Shop <orders@shop.example>');
+  const config: NotificationConfig = {
+    port: r.port('PORT', 3004),
+    host: r.string('HOST', '127.0.0.1'),
+    dataDir,
+    dbFile: join(dataDir, 'notification.db'),
+    outboxDir: r.dir('OUTBOX_DIR', join(dataDir, 'outbox')),
+    templatesDir: r.dir('TEMPLATES_DIR', DEFAULT_TEMPLATES),
+    feeds: {
+      orders: r.url('ORDER_FEED_URL', 'http://127.0.0.1:3001/feed'),
+      billing: r.url('BILLING_FEED_URL', 'http://127.0.0.1:3002/feed'),
+      shipping: r.url('SHIPPING_FEED_URL', 'http://127.0.0.1:3003/feed'),
+    },
+    feedToken: r.token('FEED_TOKEN'),
+    startAt: r.oneOf('START_AT', 'beginning', ['beginning', 'now'] as const),
+    schedule,
+    longPollSeconds: r.int('LONG_POLL_SECONDS', schedule.kind === 'interval' ? 20 : 0, 0, 300),
+    maxAttempts: r.int('MAX_ATTEMPTS', 5, 1, 1000),
+    missingPartAfterMs: r.int('MISSING_PART_AFTER_SECONDS', 900, 0, 30 * 86_400) * 1000,
+    onMissingPart: r.oneOf('ON_MISSING_PART', 'wait', ['wait', 'send-without'] as const),
+    smtpUrl,
+    mailFrom,
+    messageIdDomain: r.string('MESSAGE_ID_DOMAIN', /@([^>\s]+)/.exec(mailFrom)?.[1] ?? 'shop.example'),
+  };
+  r.done();
+  return Object.freeze(config);
+}
+
+/** `500ms`, `5s`, `1m` or a bare number of ms is an interval; anything with spaces is a cron expression. */
+function parseSchedule(raw: string, r: EnvReader): PollSchedule {
+  const m = /^(\d+)\s*(ms|s|m)?$/.exec(raw.trim());
+  if (m) {
+    const ms = Number(m[1]) * ({ ms: 1, s: 1000, m: 60_000 }[m[2] as 'ms' | 's' | 'm' ?? 'ms'] ?? 1);
+    if (ms >= 100) return { kind: 'interval', ms };
+  } else if (raw.includes(' ') && validCron(raw)) {
+    return { kind: 'cron', expression: raw };
+  }
+  r.problem(`POLL_SCHEDULE must be an interval of at least 100ms (e.g. 2s) or a cron expression (e.g. "*/5 * * * * *"), got "${raw}"`);
+  return { kind: 'interval', ms: 2000 };
+}

@@ -1,0 +1,38 @@
+import { consumerMigrations, type Migration } from '@shop/common';
+
+export const notificationMigrations: readonly Migration[] = [
+  ...consumerMigrations,
+  {
+    id: 'notification-001-orders-and-outbox',
+    sql: `
+      -- The policy's state per order, as JSON; waiting = 1 while a timer may still send an email.
+      CREATE TABLE order_notifications (
+        order_id TEXT PRIMARY KEY,
+        state TEXT NOT NULL,
+        waiting INTEGER NOT NULL,
+        updated_at TEXT NOT NULL
+      );
+      CREATE INDEX order_notifications_waiting ON order_notifications (waiting) WHERE waiting = 1;
+      -- Emails decided, in the same transaction as the decision. key = order id + kind, unique.
+      CREATE TABLE outbox (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        key TEXT NOT NULL UNIQUE,
+        order_id TEXT NOT NULL,
+        kind TEXT NOT NULL,
+        to_name TEXT NOT NULL,
+        to_address TEXT NOT NULL,
+        subject TEXT NOT NULL,
+        html TEXT NOT NULL,
+        text TEXT NOT NULL,
+        message_id TEXT NOT NULL UNIQUE,
+        created_at TEXT NOT NULL,
+        raw BLOB,
+        attempts INTEGER NOT NULL DEFAULT 0,
+        last_error TEXT,
+        sent_at TEXT,
+        sent_via TEXT
+      );
+      CREATE INDEX outbox_unsent ON outbox (id) WHERE sent_at IS NULL;
+    `,
+  },
+];

@@ -1,0 +1,105 @@
+import type { Fact, OrderLine, Section } from './facts.ts';
+
+export type DeliveryPart = 'shipment' | 'digital';
+
+/** Everything known about one order's notifications, gathered from the feeds in any order. */
+export interface NotificationState {
+  readonly orderId: string;
+  readonly order?: { readonly customer: { readonly name: string; readonly email: string }; readonly lines: readonly OrderLine[]; readonly section: Section };
+  readonly payment?: Section;
+  readonly shipment?: Section;
+  readonly digital?: Section;
+  readonly dispatch?: { readonly carrier: string | null; readonly trackingNumber: string | null; readonly section: Section };
+  readonly cancelled: boolean;
+  readonly invoiceVoided: boolean;
+  /** When the order and its payment were both known: the clock for a missing delivery part. */
+  readonly readySince?: string;
+  readonly confirmationSent: boolean;
+  readonly dispatchSent: boolean;
+  /** True once a wait for a missing part passed its deadline (reported once). */
+  readonly overdue: boolean;
+}
+
+export interface PolicyConfig {
+  readonly missingPartAfterMs: number;
+  readonly onMissingPart: 'wait' | 'send-without';
+}
+
+export type EmailIntent =
+  | { readonly kind: 'confirmation'; readonly missing: readonly DeliveryPart[] }
+  | { readonly kind: 'dispatched' };
+
+export interface Decision {
+  readonly state: NotificationState;
+  readonly emails: readonly EmailIntent[];
+  /** Set when this decision found the order overdue for the first time. */
+  readonly becameOverdue: readonly DeliveryPart[];
+}
+
+export function initialState(orderId: string): NotificationState {
+  return { orderId, cancelled: false, invoiceVoided: false, confirmationSent: false, dispatchSent: false, overdue: false };
+}
+
+/** Folds a fact into the state. Applying the same fact twice gives the same state. */
+export function evolve(s: NotificationState, f: Fact): NotificationState {
+  switch (f.type) {
+    case 'OrderPlaced': return { ...s, order: { customer: f.customer, lines: f.lines, section: f.section } };
+    case 'OrderCancelled': return { ...s, cancelled: true };
+    case 'PaymentReceived': return { ...s, payment: f.section };
+    case 'InvoiceVoided': return { ...s, invoiceVoided: true };
+    case 'ShipmentScheduled': return { ...s, shipment: f.section };
+    case 'DigitalDeliveryReady': return { ...s, digital: f.section };
+    case 'ShipmentDispatched': return { ...s, dispatch: { carrier: f.carrier, trackingNumber: f.trackingNumber, section: f.section } };
+    default: return assertNever(f);
+  }
+}
+
+/** The delivery parts an order needs, from its lines: physical lines ship, digital ones are downloaded. */
+export function expectedParts(lines: readonly OrderLine[]): DeliveryPart[] {
+  const parts: DeliveryPart[] = [];
+  if (lines.some((l) => l.delivery === 'physical')) parts.push('shipment');
+  if (lines.some((l) => l.delivery === 'digital')) parts.push('digital');
+  return parts;
+}
+
+export function missingParts(s: NotificationState): DeliveryPart[] {
+  return s.order ? expectedParts(s.order.lines).filter((p) => s[p] === undefined) : [];
+}
+
+/**
+ * Decides which emails are due now. Pure: the time comes in. A cancelled order (or one whose
+ * invoice was voided before payment) gets no confirmation; the dispatch notice always follows
+ * the confirmation, never precedes it.
+ */
+export function decide(s0: NotificationState, now: Date, cfg: PolicyConfig): Decision {
+  let s = s0;
+  const emails: EmailIntent[] = [];
+  let becameOverdue: DeliveryPart[] = [];
+  if (s.order && s.payment && !s.readySince) s = { ...s, readySince: now.toISOString() };
+  const blocked = s.cancelled || (s.invoiceVoided && !s.payment);
+  if (!s.confirmationSent && !blocked && s.order && s.payment) {
+    const missing = missingParts(s);
+    const late = s.readySince !== undefined && now.getTime() - Date.parse(s.readySince) >= cfg.missingPartAfterMs;
+    if (missing.length === 0 || (late && cfg.onMissingPart === 'send-without')) {
+      emails.push({ kind: 'confirmation', missing });
+      s = { ...s, confirmationSent: true };
+    } else if (late && !s.overdue) {
+      becameOverdue = missing;
+      s = { ...s, overdue: true };
+    }
+  }
+  if (s.confirmationSent && !s.dispatchSent && s.dispatch && !s.cancelled) {
+    emails.push({ kind: 'dispatched' });
+    s = { ...s, dispatchSent: true };
+  }
+  return { state: s, emails, becameOverdue };
+}
+
+/** True while the state may still produce an email on its own (the periodic check looks at these). */
+export function isWaiting(s: NotificationState): boolean {
+  return !s.cancelled && !s.confirmationSent && s.order !== undefined && s.payment !== undefined;
+}
+
+function assertNever(x: never): never {
+  throw new Error(`Unexpected fact ${JSON.stringify(x)}`);
+}

@@ -1,0 +1,96 @@
+import { expect } from 'chai';
+import type { Fact, OrderLine } from './facts.ts';
+import { decide, type EmailIntent, evolve, initialState, type NotificationState, type PolicyConfig } from './policy.ts';
+
+const T0 = new Date('2025-03-01T10:00:00Z');
+const WAIT: PolicyConfig = { missingPartAfterMs: 15 * 60_000, onMissingPart: 'wait' };
+const sec = (name: string) => ({ html: `<p>${name}</p>`, text: name });
+const line = (delivery: OrderLine['delivery']): OrderLine => ({ sku: `SKU-${delivery}`, name: delivery, quantity: 1, delivery });
+
+const placed = (...lines: OrderLine[]): Fact => ({ type: 'OrderPlaced', orderId: 'O-1', customer: { name: 'Ada', email: 'ada@example.com' }, lines, section: sec('order') });
+const paid: Fact = { type: 'PaymentReceived', orderId: 'O-1', section: sec('payment') };
+const scheduled: Fact = { type: 'ShipmentScheduled', orderId: 'O-1', section: sec('shipment') };
+const digital: Fact = { type: 'DigitalDeliveryReady', orderId: 'O-1', section: sec('digital') };
+const dispatched: Fact = { type: 'ShipmentDispatched', orderId: 'O-1', carrier: 'DHL', trackingNumber: 'T1', section: sec('dispatch') };
+const cancelled: Fact = { type: 'OrderCancelled', orderId: 'O-1', reason: null };
+
+/** Given these facts, one at a time, each followed by a decision: every email decided. */
+function run(facts: readonly Fact[], cfg = WAIT, at = T0): { state: NotificationState; emails: EmailIntent[] } {
+  let state = initialState('O-1');
+  const emails: EmailIntent[] = [];
+  for (const f of facts) {
+    const d = decide(evolve(state, f), at, cfg);
+    state = d.state;
+    emails.push(...d.emails);
+  }
+  return { state, emails };
+}
+
+function permutations<T>(xs: readonly T[]): T[][] {
+  if (xs.length <= 1) return [[...xs]];
+  return xs.flatMap((x, i) => permutations([...xs.slice(0, i), ...xs.slice(i + 1)]).map((p) => [x, ...p]));
+}
+
+describe('The notification policy', () => {
+  describe('for an order with physical and digital lines', () => {
+    const facts = [placed(line('physical'), line('digital')), paid, scheduled, digital];
+    it('sends exactly one complete confirmation whatever order the four parts arrive in (24 orders)', () => {
+      for (const order of permutations(facts)) {
+        expect(run(order).emails, order.map((f) => f.type).join(',')).to.deep.equal([{ kind: 'confirmation', missing: [] }]);
+      }
+    });
+    it('sends nothing twice when every fact arrives again', () => {
+      expect(run([...facts, ...facts]).emails).to.have.length(1);
+    });
+  });
+
+  describe('for a digital-only order', () => {
+    it('confirms without waiting for a shipment that will never come', () => {
+      expect(run([paid, placed(line('digital')), digital]).emails).to.deep.equal([{ kind: 'confirmation', missing: [] }]);
+    });
+    it('waits for the download section', () => {
+      expect(run([placed(line('digital')), paid]).emails).to.deep.equal([]);
+    });
+  });
+
+  describe('when cancelled', () => {
+    it('sends no confirmation when cancelled before the last part came, whatever the order', () => {
+      const orders = permutations([placed(line('physical')), paid, scheduled, cancelled]).filter((o) => o.at(-1) !== cancelled);
+      expect(orders).to.have.length(18);
+      for (const order of orders) expect(run(order).emails).to.deep.equal([]);
+    });
+    it('sends no dispatch notice either', () => {
+      expect(run([placed(line('physical')), cancelled, paid, scheduled, dispatched]).emails).to.deep.equal([]);
+    });
+  });
+
+  it('sends nothing before payment', () => {
+    expect(run([placed(line('physical')), scheduled, dispatched]).emails).to.deep.equal([]);
+  });
+
+  describe('when a dispatch arrives', () => {
+    it('sends "on its way" after the confirmation, even when the dispatch came first', () => {
+      expect(run([dispatched, placed(line('physical')), paid, scheduled]).emails.map((e) => e.kind)).to.deep.equal(['confirmation', 'dispatched']);
+    });
+  });
+
+  describe('when a delivery part is still missing at the deadline', () => {
+    const parts = [placed(line('physical'), line('digital')), paid, scheduled];
+    it('keeps waiting by default and reports the order overdue once', () => {
+      const { state } = run(parts);
+      const late = decide(state, new Date(T0.getTime() + WAIT.missingPartAfterMs), WAIT);
+      expect(late.emails).to.deep.equal([]);
+      expect(late.becameOverdue).to.deep.equal(['digital']);
+      expect(decide(late.state, new Date(T0.getTime() + 2 * WAIT.missingPartAfterMs), WAIT).becameOverdue).to.deep.equal([]);
+    });
+    it('sends without the section when configured to', () => {
+      const cfg: PolicyConfig = { ...WAIT, onMissingPart: 'send-without' };
+      const { state, emails } = run(parts, cfg);
+      expect(emails).to.deep.equal([]);
+      expect(decide(state, new Date(T0.getTime() + WAIT.missingPartAfterMs - 1), cfg).emails).to.deep.equal([]);
+      const late = decide(state, new Date(T0.getTime() + WAIT.missingPartAfterMs), cfg);
+      expect(late.emails).to.deep.equal([{ kind: 'confirmation', missing: ['digital'] }]);
+      expect(decide(evolve(late.state, digital), T0, cfg).emails).to.deep.equal([]);
+    });
+  });
+});

@@ -1,0 +1,57 @@
+import type { ConsumedEntry, Logger } from '@shop/common';
+import { factFrom } from '../domain/facts.ts';
+import { type Decision, decide, evolve, type PolicyConfig } from '../domain/policy.ts';
+import type { NotificationStore } from '../db/notificationStore.ts';
+import { type EmailRenderer, templateData } from '../mail/emailRenderer.ts';
+import { messageIdFor } from '../mail/mimeMessage.ts';
+
+/**
+ * Applies feed entries to the per-order policy and queues the emails it decides on. Everything
+ * here is synchronous and runs inside the consumer's transaction, so the state, the outbox row
+ * and the read position commit together.
+ */
+export class NotificationHandler {
+  constructor(
+    private readonly store: NotificationStore,
+    private readonly renderer: EmailRenderer,
+    private readonly o: PolicyConfig & { readonly messageIdDomain: string; readonly logger: Logger; readonly now: () => Date },
+  ) {}
+
+  /** The consumer handler for all three feeds. */
+  readonly handle = (entry: ConsumedEntry): void => {
+    const fact = factFrom(entry);
+    if (!fact) return;
+    const state = evolve(this.store.load(fact.orderId), fact);
+    this.#apply(decide(state, this.o.now(), this.o));
+  };
+
+  /** Re-decides every order still waiting on a part (the missing-part deadline is time-driven). */
+  checkWaiting(): number {
+    return this.store.db.transaction(() => {
+      let emails = 0;
+      for (const s of this.store.waiting()) emails += this.#apply(decide(s, this.o.now(), this.o));
+      return emails;
+    }).immediate();
+  }
+
+  #apply(d: Decision): number {
+    const at = this.o.now().toISOString();
+    let queued = 0;
+    for (const intent of d.emails) {
+      const missing = intent.kind === 'confirmation' ? intent.missing : [];
+      const rendered = this.renderer.render(intent.kind, templateData(d.state, missing));
+      const key = `order-${d.state.orderId}-${intent.kind}`;
+      const fresh = this.store.enqueue({
+        key, orderId: d.state.orderId, kind: intent.kind, toName: d.state.order!.customer.name, toAddress: d.state.order!.customer.email,
+        ...rendered, messageId: messageIdFor(key, this.o.messageIdDomain), createdAt: at,
+      });
+      if (fresh) queued++;
+      this.o.logger.info('email queued', { orderId: d.state.orderId, kind: intent.kind, missing, duplicate: !fresh });
+    }
+    if (d.becameOverdue.length > 0) {
+      this.o.logger.warn('order waits for a part past its deadline', { orderId: d.state.orderId, missing: d.becameOverdue, policy: this.o.onMissingPart });
+    }
+    this.store.save(d.state, at);
+    return queued;
+  }
+}

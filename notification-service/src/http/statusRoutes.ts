@@ -1,0 +1,73 @@
+import Router from '@koa/router';
+import { HttpProblem, notFound } from '@shop/common';
+import { Eta } from 'eta';
+import type { Context } from 'koa';
+import { buildMime } from '../mail/mimeMessage.ts';
+import { missingParts } from '../domain/policy.ts';
+import type { NotificationService } from '../notificationService.ts';
+
+const views = new Eta({ views: new URL('./views', import.meta.url).pathname, autoEscape: true, cache: true });
+
+/** Builds what GET /status shows: per feed, where we are, what went wrong, what is parked. */
+export function statusOf(service: NotificationService) {
+  return {
+    service: 'notification-service',
+    feeds: service.consumers.map((c) => {
+      const s = c.status();
+      return {
+        name: s.name, feedUrl: s.feedUrl, position: s.position, lastEntryId: s.lastAtomId, newestSeen: s.newestSeen, behind: s.behind,
+        lastSuccessAt: s.lastSuccessAt, lastError: s.lastError, lastErrorAt: s.lastErrorAt, failures: s.failures, retryAt: s.retryAt,
+        parked: s.parked.map(({ entry: _e, ...p }) => p), totals: s.totals,
+      };
+    }),
+    waitingOrders: service.store.waiting().map((o) => ({ orderId: o.orderId, missing: missingParts(o), readySince: o.readySince ?? null, overdue: o.overdue })),
+    outbox: service.store.counts(),
+  };
+}
+
+/** GET /status and the email viewer, as JSON for programs and HTML for a browser. */
+export function statusRoutes(service: NotificationService, config: { mailFrom: string }): Router {
+  const router = new Router();
+  router.get('/', (ctx) => { ctx.redirect('/status'); });
+  router.get('/status', (ctx) => {
+    const status = statusOf(service);
+    ctx.set('Cache-Control', 'no-store');
+    if (wantsHtml(ctx)) html(ctx, views.render('status.eta', { title: 'Notification service', ...status }));
+    else ctx.body = status;
+  });
+  router.get('/emails', (ctx) => {
+    const emails = service.store.list().map(({ raw: _r, html: _h, text: _t, ...e }) => e);
+    ctx.set('Cache-Control', 'no-store');
+    if (wantsHtml(ctx)) html(ctx, views.render('emails.eta', { title: 'Emails', emails }));
+    else ctx.body = { emails: emails.map((e) => ({ ...e, href: `/emails/${e.id}` })) };
+  });
+  router.get('/emails/:id', (ctx) => { html(ctx, email(ctx).html); });
+  router.get('/emails/:id/text', (ctx) => {
+    ctx.type = 'text/plain; charset=utf-8';
+    ctx.body = email(ctx).text;
+  });
+  router.get('/emails/:id/raw', async (ctx) => {
+    const e = email(ctx);
+    ctx.type = 'text/plain; charset=utf-8';
+    ctx.body = e.raw ?? await buildMime(e, config.mailFrom);
+  });
+  return router;
+
+  function email(ctx: Context) {
+    const id = Number(ctx.params['id']);
+    const found = Number.isSafeInteger(id) ? service.store.email(id) : undefined;
+    if (!found) throw notFound(`There is no email ${ctx.params['id']}`);
+    return found;
+  }
+}
+
+function wantsHtml(ctx: Context): boolean {
+  const choice = ctx.accepts('application/json', 'text/html');
+  if (choice === false) throw new HttpProblem(406, 'Not acceptable', 'This resource is available as application/json or text/html');
+  return choice === 'text/html';
+}
+
+function html(ctx: Context, body: string): void {
+  ctx.type = 'text/html; charset=utf-8';
+  ctx.body = body;
+}

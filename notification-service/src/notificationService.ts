@@ -1,0 +1,63 @@
+import { type Db, FeedConsumer, type Logger } from '@shop/common';
+import type { Dispatcher } from 'undici';
+import type { NotificationConfig } from './config.ts';
+import { NotificationStore } from './db/notificationStore.ts';
+import { NotificationHandler } from './feeds/notificationHandler.ts';
+import { PollScheduler } from './feeds/pollScheduler.ts';
+import { EmailRenderer } from './mail/emailRenderer.ts';
+import { emlTransport, type MailTransport, OutboxSender, smtpTransport } from './mail/outboxSender.ts';
+
+/** The subscriptions, in the order they are shown. */
+export const SUBSCRIPTIONS = ['orders', 'billing', 'shipping'] as const;
+
+export interface NotificationService {
+  readonly store: NotificationStore;
+  readonly handler: NotificationHandler;
+  readonly consumers: readonly FeedConsumer[];
+  readonly sender: OutboxSender;
+  readonly scheduler: PollScheduler;
+  consumer(name: string): FeedConsumer | undefined;
+  /** One full cycle: poll every feed, re-check waiting orders, deliver the outbox. */
+  cycle(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+export interface ServiceDeps {
+  readonly logger: Logger;
+  readonly now?: () => Date;
+  readonly dispatcher?: Dispatcher;
+  readonly transport?: MailTransport;
+  readonly afterDeliver?: ConstructorParameters<typeof OutboxSender>[2]['afterDeliver'];
+}
+
+/** Wires the consumers, the policy, the outbox sender and the schedule on a migrated database. */
+export function buildNotificationService(db: Db, config: NotificationConfig, deps: ServiceDeps): NotificationService {
+  const now = deps.now ?? (() => new Date());
+  const store = new NotificationStore(db);
+  const handler = new NotificationHandler(store, new EmailRenderer(config.templatesDir), {
+    missingPartAfterMs: config.missingPartAfterMs, onMissingPart: config.onMissingPart,
+    messageIdDomain: config.messageIdDomain, logger: deps.logger, now,
+  });
+  // Every subscription parks a poison entry: the policy gathers parts per order in any order,
+  // so one order's bad entry must not hold up every other order's email.
+  const consumers = SUBSCRIPTIONS.map((name) => new FeedConsumer(db, {
+    name, feedUrl: config.feeds[name], startAt: config.startAt, handler: handler.handle, onFailure: 'park',
+    maxAttempts: config.maxAttempts, longPollSeconds: config.longPollSeconds, token: config.feedToken,
+    logger: deps.logger, dispatcher: deps.dispatcher, now,
+  }));
+  const transport = deps.transport ?? (config.smtpUrl ? smtpTransport(config.smtpUrl, config.mailFrom) : emlTransport(config.outboxDir));
+  const sender = new OutboxSender(store, transport, { from: config.mailFrom, logger: deps.logger, now, afterDeliver: deps.afterDeliver });
+  const afterPoll = async () => { handler.checkWaiting(); await sender.sendPending(); };
+  const scheduler = new PollScheduler(consumers, afterPoll, deps.logger);
+  return {
+    store, handler, consumers, sender, scheduler,
+    consumer: (name) => consumers.find((c) => c.name === name),
+    cycle: () => scheduler.pollAll(),
+    async stop() {
+      await scheduler.stop();
+      await sender.idle();
+      await Promise.all(consumers.map((c) => c.close()));
+      sender.close();
+    },
+  };
+}
