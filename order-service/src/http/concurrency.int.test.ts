@@ -2,7 +2,7 @@ import { expect } from 'chai';
 import { join } from 'node:path';
 import { fork } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { request } from 'undici';
+import { type Dispatcher, request } from 'undici';
 import { tempDir } from '@shop/common/testing';
 import { adaOrder } from '../domain/parseOrderRequest.unit.test.ts';
 import { type RunningOrderService, startOrderService } from '../testing/startOrderService.ts';
@@ -14,8 +14,8 @@ async function walk(feedUrl: string): Promise<number[]> {
   const seen: number[] = [];
   let url: string | undefined = feedUrl;
   while (url) {
-    const res = await request(url);
-    const xml = await res.body.text();
+    const res: Dispatcher.ResponseData = await request(url);
+    const xml: string = await res.body.text();
     const onPage = [...xml.matchAll(/<shop:position>(\d+)<\/shop:position>/g)].map((m) => Number(m[1]));
     // Within a document, entries are newest first and contiguous.
     onPage.forEach((p, i) => { if (i > 0) expect(p, `order within ${url}`).to.equal(onPage[i - 1]! - 1); });
