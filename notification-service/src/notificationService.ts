@@ -42,7 +42,7 @@ export function buildNotificationService(db: Db, config: NotificationConfig, dep
   // so one order's bad entry must not hold up every other order's email.
   const consumers = SUBSCRIPTIONS.map((name) => new FeedConsumer(db, {
     name, feedUrl: config.feeds[name], startAt: config.startAt, handler: handler.handle, onFailure: 'park',
-    maxAttempts: config.maxAttempts, longPollSeconds: config.longPollSeconds, token: config.feedToken,
+    maxAttempts: config.maxAttempts, backoff: config.backoff, longPollSeconds: config.longPollSeconds, token: config.feedToken,
     logger: deps.logger, dispatcher: deps.dispatcher, now,
   }));
   const transport = deps.transport ?? (config.smtpUrl ? smtpTransport(config.smtpUrl, config.mailFrom) : emlTransport(config.outboxDir));
