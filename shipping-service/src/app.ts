@@ -1,0 +1,62 @@
+import { randomUUID } from 'node:crypto';
+import type Koa from 'koa';
+import Router from '@koa/router';
+import { type Db, FeedConsumer, type FeedConsumerOptions, FeedPublisher, FeedStore, type Logger, createBaseApp, createFeedRouter } from '@shop/common';
+import type { ShippingServiceConfig } from './config.ts';
+import { createBillingFeedHandler, createOrderFeedHandler } from './consumer/feedHandlers.ts';
+import { ShippingStore } from './db/shippingStore.ts';
+import { SHIPPING_FEED_TYPES } from './feed/toFeedEntry.ts';
+import { createShipmentRouter } from './http/shipmentRoutes.ts';
+
+export interface AppDeps {
+  /** An open, migrated database (see db/migrations.ts). */
+  readonly db: Db;
+  readonly config: ShippingServiceConfig;
+  readonly logger: Logger;
+  readonly now?: () => Date;
+  readonly newId?: () => string;
+  /** Retry tuning of both subscriptions (tests shorten the backoff). */
+  readonly consumer?: Pick<FeedConsumerOptions, 'backoff' | 'maxAttempts'>;
+}
+
+export interface ShippingApp {
+  readonly app: Koa;
+  readonly feed: FeedStore;
+  readonly publisher: FeedPublisher;
+  readonly shipping: ShippingStore;
+  /** Read the order and billing feeds into shipping; main.ts polls them, tests call pollOnce(). */
+  readonly orderFeed: FeedConsumer;
+  readonly billingFeed: FeedConsumer;
+}
+
+/** Builds the shipping service (never listens and never polls: main.ts and the tests do that). */
+export function createApp(deps: AppDeps): ShippingApp {
+  const now = deps.now ?? (() => new Date());
+  const { config, logger } = deps;
+  const feed = new FeedStore(deps.db, { pageSize: config.feedPageSize, now });
+  const publisher = new FeedPublisher({
+    store: feed,
+    serviceName: 'shipping-service',
+    title: 'Shipping',
+    description: 'Shipments scheduled and dispatched, and digital deliveries made ready, as an RFC 5005 archived Atom feed.',
+    categories: SHIPPING_FEED_TYPES,
+    maxAgeSeconds: config.feedMaxAgeSeconds,
+    privateFeed: config.feedToken !== undefined,
+  });
+  const shipping = new ShippingStore(deps.db, feed, { newId: deps.newId ?? randomUUID, baseUrl: config.publicUrl });
+  const common = { longPollSeconds: config.consumerLongPollSeconds, onFailure: 'park' as const, logger, now, ...deps.consumer };
+  const orderFeed = new FeedConsumer(deps.db, { ...common, name: 'orders', feedUrl: config.orderFeedUrl, token: config.orderFeedToken, handler: createOrderFeedHandler(shipping, now) });
+  const billingFeed = new FeedConsumer(deps.db, { ...common, name: 'billing', feedUrl: config.billingFeedUrl, token: config.billingFeedToken, handler: createBillingFeedHandler(shipping, now) });
+  const app = createBaseApp(logger);
+  const feedRouter = createFeedRouter({
+    publisher, baseUrl: config.publicUrl, feedToken: config.feedToken, longPollMaxSeconds: config.longPollMaxSeconds,
+    homeLinks: [{ href: `${config.publicUrl}/status`, title: 'Status of the order and billing feed subscriptions (JSON)' }],
+  });
+  const shipmentRouter = createShipmentRouter({ shipping, apiToken: config.apiToken, now });
+  const statusRouter = new Router().get('/status', (ctx) => {
+    ctx.set('Cache-Control', 'no-store');
+    ctx.body = { subscriptions: [orderFeed, billingFeed].map((c) => { const s = c.status(); return { ...s, parked: s.parked.map(({ entry: _e, ...p }) => p) }; }) };
+  });
+  for (const r of [feedRouter, shipmentRouter, statusRouter]) app.use(r.routes()).use(r.allowedMethods());
+  return { app, feed, publisher, shipping, orderFeed, billingFeed };
+}

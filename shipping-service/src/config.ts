@@ -1,0 +1,31 @@
+import { EnvReader, type PublisherConfig, readPublisherConfig } from '@shop/common';
+
+export interface ShippingServiceConfig extends PublisherConfig {
+  readonly orderFeedUrl: string;
+  readonly orderFeedToken: string | undefined;
+  readonly billingFeedUrl: string;
+  readonly billingFeedToken: string | undefined;
+  /** SHIPPING_AUTO_DISPATCH=1 dispatches every scheduled shipment by itself, for demos. */
+  readonly autoDispatch: boolean;
+  /** How long after scheduling an automatic dispatch happens (SHIPPING_AUTO_DISPATCH_DELAY, seconds). */
+  readonly autoDispatchDelaySeconds: number;
+  /** How long one poll of a feed may wait for news (CONSUMER_LONG_POLL, seconds). */
+  readonly consumerLongPollSeconds: number;
+}
+
+/** Reads shipping's configuration once; throws a ConfigError naming every problem. */
+export function loadConfig(env: Readonly<Record<string, string | undefined>> = process.env): Readonly<ShippingServiceConfig> {
+  const r = new EnvReader(env);
+  const config: ShippingServiceConfig = {
+    ...readPublisherConfig(r, { port: 3003, dataDir: './data/shipping-service' }),
+    orderFeedUrl: r.url('ORDER_FEED_URL', 'http://127.0.0.1:3001/feed'),
+    orderFeedToken: r.token('ORDER_FEED_TOKEN'),
+    billingFeedUrl: r.url('BILLING_FEED_URL', 'http://127.0.0.1:3002/feed'),
+    billingFeedToken: r.token('BILLING_FEED_TOKEN'),
+    autoDispatch: r.bool('SHIPPING_AUTO_DISPATCH', false),
+    autoDispatchDelaySeconds: r.int('SHIPPING_AUTO_DISPATCH_DELAY', 10, 0, 86_400),
+    consumerLongPollSeconds: r.int('CONSUMER_LONG_POLL', 30, 0, 600),
+  };
+  r.done();
+  return Object.freeze(config);
+}

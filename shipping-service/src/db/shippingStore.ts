@@ -1,0 +1,106 @@
+import { EventLog, type Db, type FeedStore, inWriteTransaction } from '@shop/common';
+import { type Decision, type ShippingCommand, decide } from '../domain/decide.ts';
+import type { ShippingEvent } from '../domain/events.ts';
+import { type ShippingState, evolve, initialState } from '../domain/evolve.ts';
+import { toFeedEntry } from '../feed/toFeedEntry.ts';
+
+export interface DownloadRow { readonly token: string; readonly orderId: string; readonly sku: string; readonly name: string; readonly expiresAt: string }
+
+/**
+ * Runs shipping commands against the event log. Events, their feed entries and the query tables
+ * commit in one transaction: the caller's when there is one (a feed consumer's, which also
+ * moves its read position), else a new one.
+ */
+export class ShippingStore {
+  readonly #db: Db;
+  readonly #log: EventLog<ShippingEvent>;
+  readonly #feed: FeedStore;
+  readonly #newId: () => string;
+  readonly #baseUrl: string;
+  readonly #q;
+
+  constructor(db: Db, feed: FeedStore, options: { newId: () => string; baseUrl: string }) {
+    this.#db = db;
+    this.#log = new EventLog<ShippingEvent>(db);
+    this.#feed = feed;
+    this.#newId = options.newId;
+    this.#baseUrl = options.baseUrl;
+    this.#q = {
+      schedule: db.prepare("INSERT INTO shipping_shipments (order_id, shipment_id, status, scheduled_at) VALUES (?, ?, 'scheduled', ?)"),
+      setStatus: db.prepare('UPDATE shipping_shipments SET status = ? WHERE order_id = ?'),
+      due: db.prepare<[string, number], { order_id: string }>("SELECT order_id FROM shipping_shipments WHERE status = 'scheduled' AND scheduled_at <= ? ORDER BY scheduled_at LIMIT ?"),
+      addDownload: db.prepare('INSERT INTO shipping_downloads (token, order_id, sku, name, expires_at) VALUES (?, ?, ?, ?, ?)'),
+      download: db.prepare<[string], DownloadRow>('SELECT token, order_id AS orderId, sku, name, expires_at AS expiresAt FROM shipping_downloads WHERE token = ?'),
+    };
+  }
+
+  load(orderId: string): ShippingState {
+    return this.#log.read(orderId).reduce((s, r) => evolve(s, r.event), initialState);
+  }
+
+  handle(command: ShippingCommand): Decision {
+    return this.#db.inTransaction ? this.#handle(command) : inWriteTransaction(this.#db, () => this.#handle(command));
+  }
+
+  /** Orders whose shipment was scheduled at or before `before` and has not left yet. */
+  dueForDispatch(before: string, limit = 100): string[] {
+    return this.#q.due.all(before, limit).map((r) => r.order_id);
+  }
+
+  download(token: string): DownloadRow | undefined {
+    return this.#q.download.get(token);
+  }
+
+  #handle(command: ShippingCommand): Decision {
+    const orderId = orderIdOf(command);
+    let state = this.load(orderId);
+    const decision = decide(command, state, { newId: this.#newId });
+    if (!decision.ok) return decision;
+    for (const event of decision.events) {
+      const eventId = this.#newId();
+      this.#log.append(orderId, eventId, event, command.at);
+      state = evolve(state, event);
+      this.#project(event);
+      const entry = toFeedEntry(event, eventId, state, this.#baseUrl);
+      if (entry) this.#feed.append(entry);
+    }
+    return decision;
+  }
+
+  #project(e: ShippingEvent): void {
+    switch (e.type) {
+      case 'ShipmentScheduled':
+        this.#q.schedule.run(e.orderId, e.shipmentId, e.scheduledAt);
+        return;
+      case 'ShipmentDispatched':
+        this.#q.setStatus.run('dispatched', e.orderId);
+        return;
+      case 'ShipmentCancelled':
+        this.#q.setStatus.run('cancelled', e.orderId);
+        return;
+      case 'DigitalDeliveryReady':
+        for (const d of e.downloads) this.#q.addDownload.run(d.token, e.orderId, d.sku, d.name, e.expiresAt);
+        return;
+      case 'OrderNoted':
+      case 'PaymentNoted':
+      case 'CancellationNoted':
+        return;
+      default:
+        assertNever(e);
+    }
+  }
+}
+
+function orderIdOf(c: ShippingCommand): string {
+  switch (c.type) {
+    case 'NoteOrder': return c.order.orderId;
+    case 'NotePayment': return c.payment.orderId;
+    case 'NoteCancellation': return c.cancellation.orderId;
+    case 'Dispatch': return c.orderId;
+    default: return assertNever(c);
+  }
+}
+
+function assertNever(x: never): never {
+  throw new Error(`Unexpected ${JSON.stringify(x)}`);
+}

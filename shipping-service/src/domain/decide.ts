@@ -1,0 +1,95 @@
+import { estimateDelivery } from './deliveryEstimate.ts';
+import type { ShippingEvent } from './events.ts';
+import { type ShippingState, evolve } from './evolve.ts';
+import type { OrderCancelled, OrderPaid, OrderToFulfil } from './feedContracts.ts';
+
+export type ShippingCommand =
+  | { readonly type: 'NoteOrder'; readonly order: OrderToFulfil; readonly at: string }
+  | { readonly type: 'NotePayment'; readonly payment: OrderPaid; readonly at: string }
+  | { readonly type: 'NoteCancellation'; readonly cancellation: OrderCancelled; readonly at: string }
+  | { readonly type: 'Dispatch'; readonly orderId: string; readonly carrier: string | null; readonly trackingNumber: string | null; readonly at: string };
+
+/** What comes from the edge: new ids (shipment ids, download tokens). */
+export interface DecideContext {
+  readonly newId: () => string;
+}
+
+export type Rejection = 'not-found' | 'not-scheduled' | 'already-dispatched' | 'cancelled';
+
+export type Decision = { readonly ok: true; readonly events: readonly ShippingEvent[] } | { readonly ok: false; readonly reason: Rejection };
+
+/** How long download links stay valid. */
+export const DOWNLOAD_DAYS = 30;
+
+/**
+ * Shipping's rules. Facts from the order and billing feeds are noted whatever their order of
+ * arrival; once an order is both known and paid (and not cancelled), its physical lines get a
+ * shipment and its digital lines get download links, each exactly once.
+ */
+export function decide(command: ShippingCommand, state: ShippingState, ctx: DecideContext): Decision {
+  switch (command.type) {
+    case 'NoteOrder':
+      if (state.order) return ok([]);
+      return ok(withFulfilment(state, [{ type: 'OrderNoted', order: command.order }], command.at, ctx));
+    case 'NotePayment':
+      if (state.paid) return ok([]);
+      return ok(withFulfilment(state, [{ type: 'PaymentNoted', ...command.payment }], command.at, ctx));
+    case 'NoteCancellation': {
+      if (state.cancelled) return ok([]);
+      const { orderId, cancelledAt, reason } = command.cancellation;
+      const events: ShippingEvent[] = [{ type: 'CancellationNoted', orderId, cancelledAt, reason }];
+      // A parcel already handed to the carrier cannot be called back; one still in the warehouse can.
+      if (state.shipment?.status === 'scheduled') events.push({ type: 'ShipmentCancelled', orderId, shipmentId: state.shipment.shipmentId, cancelledAt: command.at, reason });
+      return ok(events);
+    }
+    case 'Dispatch': {
+      const s = state.shipment;
+      if (!s) return { ok: false, reason: state.order ? 'not-scheduled' : 'not-found' };
+      if (s.status === 'dispatched') return { ok: false, reason: 'already-dispatched' };
+      if (s.status === 'cancelled') return { ok: false, reason: 'cancelled' };
+      return ok([{
+        type: 'ShipmentDispatched', orderId: s.orderId, shipmentId: s.shipmentId, dispatchedAt: command.at,
+        carrier: command.carrier ?? s.carrier, trackingNumber: command.trackingNumber,
+      }]);
+    }
+    default:
+      return assertNever(command);
+  }
+}
+
+function withFulfilment(state: ShippingState, noted: ShippingEvent[], at: string, ctx: DecideContext): ShippingEvent[] {
+  const s = noted.reduce(evolve, state);
+  if (!s.order || !s.paid || s.cancelled) return noted;
+  const { order } = s;
+  const events = [...noted];
+  const physical = order.lines.filter((l) => l.delivery === 'physical');
+  if (physical.length > 0 && !s.shipment && order.shippingAddress) {
+    const estimate = estimateDelivery(new Date(at), order.shippingAddress.country);
+    events.push({
+      type: 'ShipmentScheduled', orderId: order.orderId, shipmentId: `SHP-${ctx.newId()}`, scheduledAt: at,
+      recipient: order.customer.name, address: order.shippingAddress, items: physical.map(item),
+      carrier: estimate.carrier, service: estimate.service, dispatchDate: estimate.dispatchDate, estimatedDelivery: estimate.estimatedDelivery,
+    });
+  }
+  const digital = order.lines.filter((l) => l.delivery === 'digital');
+  if (digital.length > 0 && !s.digital) {
+    events.push({
+      type: 'DigitalDeliveryReady', orderId: order.orderId, readyAt: at,
+      expiresAt: new Date(Date.parse(at) + DOWNLOAD_DAYS * 86_400_000).toISOString(),
+      downloads: digital.map((l) => ({ ...item(l), token: ctx.newId() })),
+    });
+  }
+  return events;
+}
+
+function item(l: { sku: string; name: string; quantity: number }) {
+  return { sku: l.sku, name: l.name, quantity: l.quantity };
+}
+
+function ok(events: readonly ShippingEvent[]): Decision {
+  return { ok: true, events };
+}
+
+function assertNever(x: never): never {
+  throw new Error(`Unexpected ${JSON.stringify(x)}`);
+}

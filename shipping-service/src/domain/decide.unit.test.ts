@@ -1,0 +1,111 @@
+import { expect } from 'chai';
+import { type Decision, type ShippingCommand, decide } from './decide.ts';
+import type { ShippingEvent } from './events.ts';
+import { type ShippingState, evolve, initialState } from './evolve.ts';
+import type { OrderToFulfil } from './feedContracts.ts';
+
+const FRIDAY_MORNING = '2025-06-06T09:00:00.000Z';
+export const adaOrder: OrderToFulfil = {
+  orderId: 'ORD-AAAAA-BBBBB',
+  placedAt: '2025-06-06T08:59:00.000Z',
+  customer: { name: 'Ada Lovelace', email: 'ada@example.com' },
+  lines: [
+    { sku: 'BOOK-1', name: 'Notes on the Analytical Engine', quantity: 2, delivery: 'physical' },
+    { sku: 'EBOOK-7', name: 'Sketch of the Engine (eBook)', quantity: 1, delivery: 'digital' },
+  ],
+  shippingAddress: { line1: "12 St James's Square", city: 'London', postalCode: 'SW1Y 4JH', country: 'GB' },
+};
+
+function ids(): () => string {
+  let n = 0;
+  return () => `id-${++n}`;
+}
+
+/** Given these events, when this command, then this decision. */
+function given(...events: ShippingEvent[]) {
+  const state: ShippingState = events.reduce(evolve, initialState);
+  return { when: (command: ShippingCommand): Decision => decide(command, state, { newId: ids() }) };
+}
+
+const noteOrder = (order: OrderToFulfil = adaOrder): ShippingCommand => ({ type: 'NoteOrder', order, at: FRIDAY_MORNING });
+const notePayment: ShippingCommand = { type: 'NotePayment', payment: { orderId: 'ORD-AAAAA-BBBBB', invoiceId: 'INV-000001', paidAt: FRIDAY_MORNING }, at: FRIDAY_MORNING };
+const cancel: ShippingCommand = { type: 'NoteCancellation', cancellation: { orderId: 'ORD-AAAAA-BBBBB', cancelledAt: FRIDAY_MORNING, reason: 'Too slow' }, at: FRIDAY_MORNING };
+const dispatch: ShippingCommand = { type: 'Dispatch', orderId: 'ORD-AAAAA-BBBBB', carrier: null, trackingNumber: 'RM123456785GB', at: '2025-06-06T15:00:00.000Z' };
+
+function events(d: Decision): readonly ShippingEvent[] {
+  if (!d.ok) throw new Error(d.reason);
+  return d.events;
+}
+
+const types = (d: Decision): string[] => events(d).map((e) => e.type);
+const orderNoted = (): ShippingEvent[] => [...events(given().when(noteOrder()))];
+const paymentNoted = (): ShippingEvent[] => [...events(given().when(notePayment))];
+const scheduled = (): ShippingEvent[] => [...orderNoted(), ...events(given(...orderNoted()).when(notePayment))];
+
+describe('Shipping', () => {
+  describe('when an order arrives before its payment', () => {
+    it('only notes the order', () => {
+      expect(types(given().when(noteOrder()))).to.deep.equal(['OrderNoted']);
+    });
+
+    it('schedules the physical lines and readies the digital ones once paid', () => {
+      const d = given(...orderNoted()).when(notePayment);
+      expect(types(d)).to.deep.equal(['PaymentNoted', 'ShipmentScheduled', 'DigitalDeliveryReady']);
+      expect(events(d)[1]).to.deep.include({
+        shipmentId: 'SHP-id-1', recipient: 'Ada Lovelace', carrier: 'Royal Mail', service: 'Tracked 48', dispatchDate: '2025-06-06', estimatedDelivery: '2025-06-10',
+        items: [{ sku: 'BOOK-1', name: 'Notes on the Analytical Engine', quantity: 2 }],
+      });
+      expect(events(d)[2]).to.deep.include({ expiresAt: '2025-07-06T09:00:00.000Z', downloads: [{ sku: 'EBOOK-7', name: 'Sketch of the Engine (eBook)', quantity: 1, token: 'id-2' }] });
+    });
+  });
+
+  describe('when the payment arrives before its order', () => {
+    it('notes the payment, then fulfils when the order comes', () => {
+      expect(types(given().when(notePayment))).to.deep.equal(['PaymentNoted']);
+      expect(types(given(...paymentNoted()).when(noteOrder()))).to.deep.equal(['OrderNoted', 'ShipmentScheduled', 'DigitalDeliveryReady']);
+    });
+  });
+
+  it('sends nothing by post for a digital-only order', () => {
+    const digitalOnly = { ...adaOrder, lines: [adaOrder.lines[1]!], shippingAddress: null };
+    expect(types(given(...paymentNoted()).when(noteOrder(digitalOnly)))).to.deep.equal(['OrderNoted', 'DigitalDeliveryReady']);
+  });
+
+  it('fulfils once, whatever is read twice', () => {
+    expect(types(given(...scheduled()).when(notePayment))).to.deep.equal([]);
+    expect(types(given(...scheduled()).when(noteOrder()))).to.deep.equal([]);
+  });
+
+  describe('when the order is cancelled', () => {
+    it('before payment, never ships it', () => {
+      const cancelled = [...orderNoted(), ...events(given(...orderNoted()).when(cancel))];
+      expect(types(given(...cancelled).when(notePayment))).to.deep.equal(['PaymentNoted']);
+    });
+
+    it('after scheduling, cancels the shipment', () => {
+      expect(types(given(...scheduled()).when(cancel))).to.deep.equal(['CancellationNoted', 'ShipmentCancelled']);
+    });
+
+    it('after dispatch, only notes it: the parcel has left', () => {
+      const dispatched = [...scheduled(), ...events(given(...scheduled()).when(dispatch))];
+      expect(types(given(...dispatched).when(cancel))).to.deep.equal(['CancellationNoted']);
+    });
+  });
+
+  describe('dispatch', () => {
+    it('records carrier and tracking number, defaulting the carrier to the scheduled one', () => {
+      expect(events(given(...scheduled()).when(dispatch))).to.deep.equal([{
+        type: 'ShipmentDispatched', orderId: 'ORD-AAAAA-BBBBB', shipmentId: 'SHP-id-1', dispatchedAt: '2025-06-06T15:00:00.000Z', carrier: 'Royal Mail', trackingNumber: 'RM123456785GB',
+      }]);
+    });
+
+    it('refuses what cannot be dispatched', () => {
+      expect(given().when(dispatch)).to.deep.equal({ ok: false, reason: 'not-found' });
+      expect(given(...orderNoted()).when(dispatch)).to.deep.equal({ ok: false, reason: 'not-scheduled' });
+      const dispatched = [...scheduled(), ...events(given(...scheduled()).when(dispatch))];
+      expect(given(...dispatched).when(dispatch)).to.deep.equal({ ok: false, reason: 'already-dispatched' });
+      const cancelled = [...scheduled(), ...events(given(...scheduled()).when(cancel))];
+      expect(given(...cancelled).when(dispatch)).to.deep.equal({ ok: false, reason: 'cancelled' });
+    });
+  });
+});

@@ -1,0 +1,54 @@
+import type { Address } from './addressFormat.ts';
+import type { CivilDate } from './calendar.ts';
+import type { OrderToFulfil } from './feedContracts.ts';
+
+/** Shipping's internal events. Only the last four become feed entries (see feed/toFeedEntry.ts). */
+
+export interface Item { readonly sku: string; readonly name: string; readonly quantity: number }
+
+export interface OrderNoted { readonly type: 'OrderNoted'; readonly order: OrderToFulfil }
+export interface PaymentNoted { readonly type: 'PaymentNoted'; readonly orderId: string; readonly invoiceId: string; readonly paidAt: string }
+export interface CancellationNoted { readonly type: 'CancellationNoted'; readonly orderId: string; readonly cancelledAt: string; readonly reason: string | null }
+
+export interface ShipmentScheduled {
+  readonly type: 'ShipmentScheduled';
+  readonly orderId: string;
+  readonly shipmentId: string;
+  readonly scheduledAt: string;
+  readonly recipient: string;
+  readonly address: Address;
+  readonly items: readonly Item[];
+  readonly carrier: string;
+  readonly service: string;
+  readonly dispatchDate: CivilDate;
+  readonly estimatedDelivery: CivilDate;
+}
+
+export interface Download extends Item { readonly token: string }
+
+export interface DigitalDeliveryReady {
+  readonly type: 'DigitalDeliveryReady';
+  readonly orderId: string;
+  readonly readyAt: string;
+  readonly expiresAt: string;
+  readonly downloads: readonly Download[];
+}
+
+export interface ShipmentDispatched {
+  readonly type: 'ShipmentDispatched';
+  readonly orderId: string;
+  readonly shipmentId: string;
+  readonly dispatchedAt: string;
+  readonly carrier: string | null;
+  readonly trackingNumber: string | null;
+}
+
+export interface ShipmentCancelled {
+  readonly type: 'ShipmentCancelled';
+  readonly orderId: string;
+  readonly shipmentId: string;
+  readonly cancelledAt: string;
+  readonly reason: string | null;
+}
+
+export type ShippingEvent = OrderNoted | PaymentNoted | CancellationNoted | ShipmentScheduled | DigitalDeliveryReady | ShipmentDispatched | ShipmentCancelled;

@@ -1,0 +1,148 @@
+import { el, fragment, type NewFeedEntry, type Xhtml } from '@shop/common';
+import { type Address, formatAddress } from '../domain/addressFormat.ts';
+import type { CivilDate } from '../domain/calendar.ts';
+import type { DigitalDeliveryReady, Item, ShipmentCancelled, ShipmentDispatched, ShipmentScheduled, ShippingEvent } from '../domain/events.ts';
+import type { ShippingState } from '../domain/evolve.ts';
+
+/** Every event type the shipping feed can carry (its AtomPub categories). */
+export const SHIPPING_FEED_TYPES = ['ShipmentScheduled', 'DigitalDeliveryReady', 'ShipmentDispatched', 'ShipmentCancelled'] as const;
+
+/** The URL path of a download link. */
+export function downloadPath(token: string): string {
+  return `/downloads/${encodeURIComponent(token)}`;
+}
+
+/**
+ * The public face of a shipping event (shipping feed entry contract v1, see the README), or
+ * undefined for the facts shipping only notes for itself. Pure: `state` is the order's state
+ * after the event, `baseUrl` the public URL download links start with.
+ */
+export function toFeedEntry(event: ShippingEvent, key: string, state: ShippingState, baseUrl: string): NewFeedEntry | undefined {
+  switch (event.type) {
+    case 'OrderNoted':
+    case 'PaymentNoted':
+    case 'CancellationNoted':
+      return undefined;
+    case 'ShipmentScheduled':
+      return scheduledEntry(event, key);
+    case 'DigitalDeliveryReady':
+      return digitalEntry(event, key, baseUrl);
+    case 'ShipmentDispatched':
+      return dispatchedEntry(event, key, state);
+    case 'ShipmentCancelled':
+      return cancelledEntry(event, key);
+    default:
+      return assertNever(event);
+  }
+}
+
+function scheduledEntry(e: ShipmentScheduled, key: string): NewFeedEntry {
+  const label = formatAddress(e.recipient, e.address);
+  const when = longDate(e.estimatedDelivery);
+  return {
+    key,
+    type: 'ShipmentScheduled',
+    typeLabel: 'Shipment scheduled',
+    title: `Shipment scheduled for order ${e.orderId}: estimated delivery ${when}`,
+    orderId: e.orderId,
+    summary: [
+      `Shipment ${e.shipmentId} for order ${e.orderId}, by ${e.carrier} ${e.service}.`,
+      ...e.items.map(itemText),
+      'Delivery address:', ...label.map((l) => `  ${l}`),
+      `Dispatch expected on ${longDate(e.dispatchDate)}; estimated delivery ${when}.`,
+    ].join('\n'),
+    content: el('div', { class: 'delivery-section' },
+      el('p', null, 'Shipment ', el('strong', null, e.shipmentId), ' for order ', el('strong', null, e.orderId), `, by ${e.carrier} ${e.service}.`),
+      itemList(e.items),
+      el('p', null, 'Delivery address:'),
+      addressBlock(label),
+      el('p', null, `Dispatch expected on ${longDate(e.dispatchDate)}; estimated delivery `, el('strong', null, when), '.')),
+    payload: {
+      orderId: e.orderId, shipmentId: e.shipmentId, scheduledAt: e.scheduledAt, carrier: e.carrier, service: e.service,
+      dispatchDate: e.dispatchDate, estimatedDelivery: e.estimatedDelivery, items: e.items, address: addressPayload(e.address), addressLines: label,
+    },
+  };
+}
+
+function digitalEntry(e: DigitalDeliveryReady, key: string, baseUrl: string): NewFeedEntry {
+  const until = longDate(e.expiresAt.slice(0, 10));
+  const downloads = e.downloads.map((d) => ({ sku: d.sku, name: d.name, quantity: d.quantity, url: `${baseUrl}${downloadPath(d.token)}` }));
+  return {
+    key,
+    type: 'DigitalDeliveryReady',
+    typeLabel: 'Digital delivery ready',
+    title: `Downloads ready for order ${e.orderId}`,
+    orderId: e.orderId,
+    summary: [`Your downloads for order ${e.orderId}:`, ...downloads.map((d) => `${d.name} (${d.sku}): ${d.url}`), `The links work until ${until}.`].join('\n'),
+    content: el('div', { class: 'delivery-section digital' },
+      el('p', null, 'Your downloads for order ', el('strong', null, e.orderId), ':'),
+      el('ul', { class: 'downloads' }, downloads.map((d) => el('li', null, el('a', { href: d.url }, d.name), ' ', el('small', null, `(${d.sku}${d.quantity > 1 ? `, ${d.quantity} licences` : ''})`)))),
+      el('p', null, `The links work until ${until}.`)),
+    payload: { orderId: e.orderId, readyAt: e.readyAt, expiresAt: e.expiresAt, downloads },
+  };
+}
+
+function dispatchedEntry(e: ShipmentDispatched, key: string, state: ShippingState): NewFeedEntry {
+  const s = state.shipment;
+  if (!s) throw new Error(`ShipmentDispatched for ${e.orderId} without a shipment`);
+  const label = formatAddress(s.recipient, s.address);
+  const by = [e.carrier ? `with ${e.carrier}` : null, e.trackingNumber ? `tracking number ${e.trackingNumber}` : null].filter(Boolean).join(', ');
+  const sent = `Order ${e.orderId} was dispatched on ${longDate(e.dispatchedAt.slice(0, 10))}${by ? ` ${by}` : ''}.`;
+  return {
+    key,
+    type: 'ShipmentDispatched',
+    typeLabel: 'Shipment dispatched',
+    title: `Order ${e.orderId} dispatched`,
+    orderId: e.orderId,
+    summary: [sent, ...s.items.map(itemText), 'Delivery address:', ...label.map((l) => `  ${l}`), `Estimated delivery: ${longDate(s.estimatedDelivery)}.`].join('\n'),
+    content: el('div', { class: 'delivery-section dispatched' },
+      el('p', null, sent),
+      itemList(s.items),
+      el('p', null, 'Delivery address:'),
+      addressBlock(label),
+      el('p', null, 'Estimated delivery: ', el('strong', null, longDate(s.estimatedDelivery)), '.')),
+    payload: {
+      orderId: e.orderId, shipmentId: e.shipmentId, dispatchedAt: e.dispatchedAt, estimatedDelivery: s.estimatedDelivery,
+      ...(e.carrier ? { carrier: e.carrier } : {}), ...(e.trackingNumber ? { trackingNumber: e.trackingNumber } : {}),
+    },
+  };
+}
+
+function cancelledEntry(e: ShipmentCancelled, key: string): NewFeedEntry {
+  const text = `Shipment ${e.shipmentId} for order ${e.orderId} was cancelled before dispatch.${e.reason ? ` Reason: ${e.reason}` : ''}`;
+  return {
+    key,
+    type: 'ShipmentCancelled',
+    typeLabel: 'Shipment cancelled',
+    title: `Shipment cancelled for order ${e.orderId}`,
+    orderId: e.orderId,
+    summary: text,
+    content: el('div', { class: 'delivery-section cancelled' }, el('p', null, text)),
+    payload: { orderId: e.orderId, shipmentId: e.shipmentId, cancelledAt: e.cancelledAt, reason: e.reason },
+  };
+}
+
+function itemList(items: readonly Item[]): Xhtml {
+  return el('ul', { class: 'items' }, items.map((i) => el('li', null, `${i.quantity} x `, i.name, ' ', el('small', null, `(${i.sku})`))));
+}
+
+function itemText(i: Item): string {
+  return `${i.quantity} x ${i.name} (${i.sku})`;
+}
+
+function addressBlock(lines: readonly string[]): Xhtml {
+  return el('address', null, fragment(...lines.flatMap((l, i) => (i === 0 ? [l] : [el('br', null), l]))));
+}
+
+function addressPayload(a: Address): Record<string, unknown> {
+  return { line1: a.line1, ...(a.line2 ? { line2: a.line2 } : {}), city: a.city, ...(a.region ? { region: a.region } : {}), postalCode: a.postalCode, country: a.country };
+}
+
+/** "Tuesday, 10 June 2025": shipping writes dates in British English. */
+export function longDate(date: CivilDate): string {
+  return new Intl.DateTimeFormat('en-GB', { weekday: 'long', day: 'numeric', month: 'long', year: 'numeric', timeZone: 'UTC' }).format(new Date(`${date}T00:00:00Z`));
+}
+
+function assertNever(x: never): never {
+  throw new Error(`Unexpected ${JSON.stringify(x)}`);
+}

@@ -1,0 +1,81 @@
+import { expect } from 'chai';
+import { XMLValidator } from 'fast-xml-parser';
+import type { NewFeedEntry } from '@shop/common';
+import { decide } from '../domain/decide.ts';
+import { adaOrder } from '../domain/decide.unit.test.ts';
+import type { ShippingEvent } from '../domain/events.ts';
+import { evolve, initialState, type ShippingState } from '../domain/evolve.ts';
+import type { OrderToFulfil } from '../domain/feedContracts.ts';
+import { toFeedEntry } from './toFeedEntry.ts';
+
+const AT = '2025-06-06T09:00:00.000Z';
+const BASE = 'https://ship.example';
+
+/** Given an order, paid, then these commands: the feed entries they publish. */
+function entriesFor(order: OrderToFulfil, dispatch = false): NewFeedEntry[] {
+  let state: ShippingState = initialState;
+  let n = 0;
+  const out: NewFeedEntry[] = [];
+  const apply = (events: readonly ShippingEvent[]): void => {
+    for (const e of events) {
+      state = evolve(state, e);
+      const entry = toFeedEntry(e, `k-${out.length}`, state, BASE);
+      if (entry) out.push(entry);
+    }
+  };
+  for (const c of [
+    { type: 'NoteOrder' as const, order, at: AT },
+    { type: 'NotePayment' as const, payment: { orderId: order.orderId, invoiceId: 'INV-1', paidAt: AT }, at: AT },
+    ...(dispatch ? [{ type: 'Dispatch' as const, orderId: order.orderId, carrier: null, trackingNumber: 'RM123456785GB', at: '2025-06-06T15:00:00.000Z' }] : []),
+  ]) {
+    const d = decide(c, state, { newId: () => `t${++n}` });
+    if (!d.ok) throw new Error(d.reason);
+    apply(d.events);
+  }
+  return out;
+}
+
+function wellFormed(entry: NewFeedEntry): void {
+  expect(XMLValidator.validate(`<div xmlns="http://www.w3.org/1999/xhtml">${entry.content.toString()}</div>`)).to.equal(true);
+}
+
+describe('The shipping feed entry (contract v1)', () => {
+  it('publishes ShipmentScheduled with the delivery section: the address as the UK writes it and the estimated date', () => {
+    const [scheduled] = entriesFor(adaOrder);
+    expect(scheduled).to.deep.include({ type: 'ShipmentScheduled', orderId: 'ORD-AAAAA-BBBBB', title: 'Shipment scheduled for order ORD-AAAAA-BBBBB: estimated delivery Tuesday, 10 June 2025' });
+    expect(scheduled!.content.toString()).to.include("<address>Ada Lovelace<br/>12 St James's Square<br/>LONDON<br/>SW1Y 4JH</address>").and.include('Tuesday, 10 June 2025');
+    expect(scheduled!.summary).to.include('  LONDON\n  SW1Y 4JH').and.include('2 x Notes on the Analytical Engine (BOOK-1)');
+    expect(scheduled!.payload).to.deep.include({ orderId: 'ORD-AAAAA-BBBBB', dispatchDate: '2025-06-06', estimatedDelivery: '2025-06-10', carrier: 'Royal Mail' });
+    wellFormed(scheduled!);
+  });
+
+  it('publishes DigitalDeliveryReady with download links instead of an address', () => {
+    const digital = entriesFor(adaOrder)[1]!;
+    expect(digital.type).to.equal('DigitalDeliveryReady');
+    expect(digital.content.toString()).to.include('<a href="https://ship.example/downloads/t2">Sketch of the Engine (eBook)</a>').and.not.include('LONDON');
+    expect(digital.payload['downloads']).to.deep.equal([{ sku: 'EBOOK-7', name: 'Sketch of the Engine (eBook)', quantity: 1, url: 'https://ship.example/downloads/t2' }]);
+    expect(digital.summary).to.include('https://ship.example/downloads/t2').and.include('Sunday, 6 July 2025');
+    wellFormed(digital);
+  });
+
+  it('publishes ShipmentDispatched with carrier, tracking number and dispatch time', () => {
+    const dispatched = entriesFor(adaOrder, true)[2]!;
+    expect(dispatched.type).to.equal('ShipmentDispatched');
+    expect(dispatched.payload).to.deep.equal({ orderId: 'ORD-AAAAA-BBBBB', shipmentId: 'SHP-t1', dispatchedAt: '2025-06-06T15:00:00.000Z', estimatedDelivery: '2025-06-10', carrier: 'Royal Mail', trackingNumber: 'RM123456785GB' });
+    expect(dispatched.summary).to.match(/^Order ORD-AAAAA-BBBBB was dispatched on Friday, 6 June 2025 with Royal Mail, tracking number RM123456785GB\./);
+    wellFormed(dispatched);
+  });
+
+  it('writes a Japanese address in Japanese order and escapes what the customer typed', () => {
+    const order: OrderToFulfil = {
+      ...adaOrder, customer: { name: '<script>alert(1)</script> & 山田', email: 'y@example.jp' }, lines: [adaOrder.lines[0]!],
+      shippingAddress: { line1: '千代田1-1', city: '千代田区', region: '東京都', postalCode: '100-8111', country: 'JP' },
+    };
+    const [scheduled] = entriesFor(order);
+    const html = scheduled!.content.toString();
+    expect(html).to.include('〒100-8111<br/>東京都千代田区千代田1-1<br/>&lt;script&gt;alert(1)&lt;/script&gt; &amp; 山田 様<br/>JAPAN');
+    expect(html).not.to.include('<script>');
+    expect(scheduled!.payload['estimatedDelivery']).to.equal('2025-06-18');
+    wellFormed(scheduled!);
+  });
+});
