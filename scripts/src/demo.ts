@@ -11,33 +11,34 @@ const TIMEOUT_S = Number(process.env['DEMO_TIMEOUT'] ?? 120);
 
 const london = { line1: "12 St James's Square", city: 'London', postalCode: 'SW1Y 4JH', country: 'GB' };
 
-interface DemoOrder { readonly label: string; readonly body: Record<string, unknown>; readonly cancel?: boolean; readonly ships: boolean }
+/** `emails`: what the customer should get; a digital-only order has nothing to dispatch. */
+interface DemoOrder { readonly label: string; readonly body: Record<string, unknown>; readonly cancel?: boolean; readonly emails: readonly ('confirmation' | 'dispatched')[] }
 
 const ORDERS: readonly DemoOrder[] = [
   {
-    label: 'books and an eBook to London', ships: true,
+    label: 'books and an eBook to London', emails: ['confirmation', 'dispatched'],
     body: { customer: { name: 'Ada Lovelace', email: 'ada@example.com' }, currency: 'GBP', shippingAddress: london,
       lines: [{ sku: 'BOOK-1', name: 'Notes on the Analytical Engine', quantity: 2, unitPrice: '12.50', delivery: 'physical' },
         { sku: 'EBOOK-7', name: 'Sketch of the Engine (eBook)', quantity: 1, unitPrice: '4.99', delivery: 'digital' }] },
   },
   {
-    label: 'a digital-only order (no address)', ships: true,
+    label: 'a digital-only order (no address)', emails: ['confirmation'],
     body: { customer: { name: 'Grace Hopper', email: 'grace@example.com' }, currency: 'EUR',
       lines: [{ sku: 'EBOOK-9', name: 'Compilers, Illustrated (eBook)', quantity: 1, unitPrice: '19.00', delivery: 'digital' }] },
   },
   {
-    label: 'a mug to Berlin, in euros', ships: true,
+    label: 'a mug to Berlin, in euros', emails: ['confirmation', 'dispatched'],
     body: { customer: { name: 'Konrad Zuse', email: 'konrad@example.com' }, currency: 'EUR',
       shippingAddress: { line1: 'Unter den Linden 1', city: 'Berlin', postalCode: '10117', country: 'DE' },
       lines: [{ sku: 'MUG-Z3', name: 'Z3 mug', quantity: 2, unitPrice: '9.90', delivery: 'physical' }] },
   },
   {
-    label: 'a hostile customer name', ships: true,
+    label: 'a hostile customer name', emails: ['confirmation', 'dispatched'],
     body: { customer: { name: '<script>alert(1)</script> & "Bob"', email: 'bob@example.com' }, currency: 'GBP', shippingAddress: london,
       lines: [{ sku: 'BOOK-2', name: 'Bobby <b>Tables</b>', quantity: 1, unitPrice: '7.00', delivery: 'physical' }] },
   },
   {
-    label: 'an order cancelled straight away', ships: false, cancel: true,
+    label: 'an order cancelled straight away', emails: [], cancel: true,
     body: { customer: { name: 'Charles Babbage', email: 'charles@example.com' }, currency: 'GBP', shippingAddress: london,
       lines: [{ sku: 'BOOK-3', name: 'Passages from the Life of a Philosopher', quantity: 1, unitPrice: '15.00', delivery: 'physical' }] },
   },
@@ -87,17 +88,18 @@ for (const demo of ORDERS) {
   }
 }
 
-const wanted = placed.filter((p) => p.demo.ships);
-console.log(`\nWaiting for ${wanted.length} confirmation and ${wanted.length} dispatch emails (the cancelled order gets none)...`);
+const expected = placed.flatMap((p) => p.demo.emails.map((kind) => ({ id: p.id, kind })));
+const count = (kind: string) => expected.filter((e) => e.kind === kind).length;
+console.log(`\nWaiting for ${count('confirmation')} confirmation and ${count('dispatched')} dispatch emails (the cancelled order gets none)...`);
 const started = Date.now();
 let last = '';
 for (;;) {
   const r = await json('GET', `${NOTIFY}/emails`).catch(() => ({ status: 0, body: undefined }));
   const emails: { orderId: string; kind: string }[] = r.body?.emails ?? [];
-  const ours = (kind: string) => wanted.filter((p) => emails.some((e) => e.orderId === p.id && e.kind === kind)).length;
-  const line = `  ${ours('confirmation')}/${wanted.length} confirmations, ${ours('dispatched')}/${wanted.length} dispatch emails`;
+  const arrived = (kind: string) => expected.filter((x) => x.kind === kind && emails.some((e) => e.orderId === x.id && e.kind === kind)).length;
+  const line = `  ${arrived('confirmation')}/${count('confirmation')} confirmations, ${arrived('dispatched')}/${count('dispatched')} dispatch emails`;
   if (line !== last) { console.log(`${line}  (${Math.round((Date.now() - started) / 1000)} s)`); last = line; }
-  if (ours('confirmation') === wanted.length && ours('dispatched') === wanted.length) break;
+  if (arrived('confirmation') === count('confirmation') && arrived('dispatched') === count('dispatched')) break;
   if (Date.now() - started > TIMEOUT_S * 1000) {
     console.log(`\nNot all emails arrived within ${TIMEOUT_S} s. Is everything running (npm start), with BILLING_AUTO_CAPTURE=1 and SHIPPING_AUTO_DISPATCH=1? See ${NOTIFY}/status`);
     process.exit(1);
