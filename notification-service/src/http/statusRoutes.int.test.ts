@@ -40,7 +40,7 @@ describe('GET /status, GET /emails and the command line', () => {
   it('shows per feed the read position, newest seen, last success, errors and parked entries as JSON', async () => {
     const res = await get('/status', 'application/json');
     expect(res.status).to.equal(200);
-    const body = JSON.parse(res.text) as { feeds: { name: string; position: number; newestSeen: number; behind: number; lastSuccessAt: string | null; parked: { orderId: string }[] }[]; waitingOrders: { orderId: string; missing: string[] }[] };
+    const body = JSON.parse(res.text) as { feeds: { name: string; position: number; newestSeen: number; behind: number; lastSuccessAt: string | null; parked: { orderId: string }[] }[]; waitingOrders: { orderId: string; missing: string[]; readySince: string | null }[] };
     expect(body.feeds.map((f) => [f.name, f.position, f.newestSeen, f.behind])).to.deep.equal([['orders', 3, 3, 0], ['billing', 2, 2, 0], ['shipping', 1, 1, 0]]);
     expect(body.feeds.every((f) => f.lastSuccessAt !== null)).to.equal(true);
     expect(body.feeds[0]!.parked.map((p) => p.orderId)).to.deep.equal(['ORD-H']);
