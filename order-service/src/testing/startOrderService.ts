@@ -1,4 +1,4 @@
-import { createServer } from 'node:http';
+import { type IncomingMessage, createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { type Db, createLogger, migrate, openDatabase } from '@shop/common';
@@ -12,8 +12,14 @@ export interface RunningOrderService extends OrderApp {
   close(): Promise<void>;
 }
 
+/** Optional observers for tests that need to see what reaches the origin (e.g. behind a cache). */
+export interface OrderServiceHooks {
+  /** Called for every HTTP request the service receives, before the app handles it. */
+  readonly onRequest?: (req: IncomingMessage) => void;
+}
+
 /** The order service on a real port and a real SQLite file, configured as from the environment. */
-export async function startOrderService(dataDir: string, env: Record<string, string> = {}): Promise<RunningOrderService> {
+export async function startOrderService(dataDir: string, env: Record<string, string> = {}, hooks: OrderServiceHooks = {}): Promise<RunningOrderService> {
   const server = createServer();
   await new Promise<void>((resolve) => server.listen(Number(env['PORT'] ?? 0), '127.0.0.1', resolve));
   const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
@@ -21,6 +27,7 @@ export async function startOrderService(dataDir: string, env: Record<string, str
   const db = openDatabase(join(config.dataDir, 'orders.db'));
   migrate(db, migrations);
   const built = createApp({ db, config, logger: createLogger({}, 'silent') });
+  if (hooks.onRequest) server.on('request', hooks.onRequest);
   server.on('request', built.app.callback());
   return {
     ...built,
