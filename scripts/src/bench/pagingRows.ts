@@ -1,0 +1,71 @@
+import { join } from 'node:path';
+import { openDatabase } from '@shop/common';
+import type { BenchRow } from './benchRow.ts';
+import { ATOM_CLIENT, type BenchOptions, atMost } from './benchOptions.ts';
+import { bigFeed } from './bigFeed.ts';
+import { capture } from './capture.ts';
+import { load, sideBySide } from './load.ts';
+import { withServers } from './servers.ts';
+
+const ENTRIES = 1_000_000;
+const SMALL = 1_000;
+const PAGE_SIZE = 100;
+const COLD_PAGES = 60;
+
+/**
+ * Row 3: paging cost must not grow with the feed. The real order service on a 1,000,000-entry
+ * SQLite feed: one connection, so these are latencies, not queueing; p50 of exact per-response times.
+ */
+export async function benchPagingRows(o: BenchOptions, log: (line: string) => void): Promise<BenchRow[]> {
+  const big = bigFeed(ENTRIES, PAGE_SIZE, log);
+  const small = bigFeed(SMALL, PAGE_SIZE, log);
+  // Renditions are stored per base URL and the port changes per run: start every run cold.
+  for (const f of [big, small]) {
+    const db = openDatabase(join(f.dataDir, 'orders.db'));
+    db.exec('DELETE FROM feed_archive_renditions');
+    db.close();
+  }
+  const lastArchive = ENTRIES / PAGE_SIZE - 1;
+  const buildNote = big.builtInSeconds === undefined ? 'feed from cache' : `feed built in ${big.builtInSeconds.toFixed(0)} s (cached for next run)`;
+  return withServers([
+    { kind: 'order-service', dataDir: big.dataDir, pageSize: PAGE_SIZE },
+    { kind: 'order-service', dataDir: small.dataDir, pageSize: PAGE_SIZE },
+  ], async ([bigServer, smallServer]) => {
+    const rows: BenchRow[] = [];
+    const p50 = (url: string, headers: Record<string, string>, expectStatus: number) => async () =>
+      (await load({ url, headers, seconds: Math.max(1, o.seconds / 2), connections: 1, expectStatus })).p50Ms;
+
+    // Warm: both archives rendered once and served from the publisher's cache ever after.
+    const end = `${bigServer!.url}/feed/archive/${lastArchive}`;
+    const start = `${bigServer!.url}/feed/archive/1`;
+    await p50(end, { ...ATOM_CLIENT }, 200)();
+    await p50(start, { ...ATOM_CLIENT }, 200)();
+    const warm = await sideBySide(o.rounds, p50(end, { ...ATOM_CLIENT }, 200), p50(start, { ...ATOM_CLIENT }, 200));
+    rows.push(atMost(`3a. Archive ${lastArchive.toLocaleString('en')} vs archive 1, 1M-entry feed (p50)`, warm.a, warm.b, 'ms', 1.2, buildNote));
+
+    // Cold: pages never asked for before, each read from SQLite, rendered, compressed and stored.
+    const cold = (first: number, step: number) => async (round: number) => {
+      const paths = Array.from({ length: COLD_PAGES }, (_, i) => `/feed/archive/${first + step * (round * COLD_PAGES + i + 1)}`);
+      const r = await load({ url: bigServer!.url, paths, amount: COLD_PAGES, headers: { ...ATOM_CLIENT }, connections: 1, expectStatus: 200 });
+      return r.p50Ms;
+    };
+    const coldR = await sideBySide(o.rounds, cold(lastArchive, -1), cold(1, 1));
+    rows.push(atMost(`3b. First GET of archives near the end vs near the start (p50)`, coldR.a, coldR.b, 'ms', 1.2,
+      `${COLD_PAGES} distinct pages a side a round: SQLite range read + render + gzip + brotli + store`));
+
+    // The 304 path: the subscription document's validators come from the feed's head alone.
+    const bigFeedUrl = `${bigServer!.url}/feed`;
+    const smallFeedUrl = `${smallServer!.url}/feed`;
+    const bigTag = (await capture(bigFeedUrl, { ...ATOM_CLIENT }, 200)).headers['etag']!;
+    const smallTag = (await capture(smallFeedUrl, { ...ATOM_CLIENT }, 200)).headers['etag']!;
+    const big304 = p50(bigFeedUrl, { ...ATOM_CLIENT, 'if-none-match': bigTag }, 304);
+    const small304 = p50(smallFeedUrl, { ...ATOM_CLIENT, 'if-none-match': smallTag }, 304);
+    // The small feed's server has served nothing yet: give its JIT the warm-up the big one had.
+    await p50(`${smallServer!.url}/feed/archive/1`, { ...ATOM_CLIENT }, 200)();
+    await big304();
+    await small304();
+    const nm = await sideBySide(o.rounds, big304, small304);
+    rows.push(atMost(`3c. Subscription 304, 1M-entry feed vs ${SMALL.toLocaleString('en')}-entry feed (p50)`, nm.a, nm.b, 'ms', 1.2));
+    return rows;
+  });
+}

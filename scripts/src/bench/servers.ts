@@ -1,0 +1,44 @@
+import { type ChildProcess, fork } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+
+export type ServerSpec =
+  | { readonly kind: 'order-service'; readonly dataDir: string; readonly pageSize: number }
+  | { readonly kind: 'bare'; readonly status: number; readonly headers: Record<string, string>; readonly bodyBase64: string }
+  | { readonly kind: 'koa-201' };
+
+export interface ChildServer {
+  readonly url: string;
+  readonly pid: number;
+  stop(): Promise<void>;
+}
+
+const CHILD = fileURLToPath(new URL('./serverChild.ts', import.meta.url));
+
+/** Starts a benchmark server in a child process (Node + tsx) and resolves with its URL. */
+export function startServer(spec: ServerSpec): Promise<ChildServer> {
+  const child: ChildProcess = fork(CHILD, [], { execArgv: ['--import', 'tsx'], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  const stop = (): Promise<void> => new Promise((resolve) => {
+    if (child.exitCode !== null || child.signalCode !== null) return resolve();
+    child.once('exit', () => resolve());
+    child.kill('SIGTERM');
+  });
+  return new Promise((resolve, reject) => {
+    child.once('exit', (code) => reject(new Error(`bench server ${spec.kind} exited with ${code} before it was ready`)));
+    child.once('message', (m: { ready?: { url: string }; error?: string }) => {
+      if (m.ready) resolve({ url: m.ready.url, pid: child.pid!, stop });
+      else { void stop(); reject(new Error(`bench server ${spec.kind} failed: ${m.error}`)); }
+    });
+    child.send(spec);
+  });
+}
+
+/** Starts servers, runs `fn`, and always stops them. */
+export async function withServers<T>(specs: readonly ServerSpec[], fn: (servers: ChildServer[]) => Promise<T>): Promise<T> {
+  const started: ChildServer[] = [];
+  try {
+    for (const s of specs) started.push(await startServer(s));
+    return await fn(started);
+  } finally {
+    await Promise.all(started.map((s) => s.stop()));
+  }
+}
