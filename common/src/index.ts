@@ -21,3 +21,4 @@ export { consumerMigrations, listSubscriptions, type ParkedEntry, type Subscript
 export { FeedConsumer, type ConsumerStatus, type FeedConsumerOptions, type FeedSubscriptionOptions, type PollResult, type ReplayResult } from './consumer/feedConsumer.ts';
 export { FeedFetchError, type FetchTimeouts } from './consumer/feedFetcher.ts';
 export { FeedConsistencyError } from './consumer/readPlan.ts';
+export { runPollLoop } from './consumer/pollLoop.ts';

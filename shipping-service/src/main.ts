@@ -1,9 +1,9 @@
 import { join } from 'node:path';
-import { ConfigError, createLogger, listen, migrate, onShutdown, openDatabase } from '@shop/common';
+import { ConfigError, createLogger, listen, migrate, onShutdown, openDatabase, runPollLoop } from '@shop/common';
 import { createApp } from './app.ts';
 import { dispatchDue } from './autoDispatch.ts';
 import { loadConfig } from './config.ts';
-import { runPollLoop } from './consumer/pollLoop.ts';
+
 import { migrations } from './db/migrations.ts';
 
 const logger = createLogger({ service: 'shipping-service' });

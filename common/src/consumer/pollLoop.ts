@@ -1,4 +1,4 @@
-import type { FeedConsumer } from '@shop/common';
+import type { FeedConsumer } from './feedConsumer.ts';
 
 /**
  * Polls a feed until `signal` aborts. Long polling does the waiting while the feed is quiet;
