@@ -1,12 +1,15 @@
 import { join } from 'node:path';
 import { EnvReader } from '@shop/common';
 import { validate as validCron } from 'node-cron';
+import { parseShard, type Shard, WHOLE } from './domain/shard.ts';
 
 export type PollSchedule = { readonly kind: 'interval'; readonly ms: number } | { readonly kind: 'cron'; readonly expression: string };
 
 export interface NotificationConfig {
   readonly port: number;
   readonly host: string;
+  /** The orders this instance acts on; entries of other shards only move the read position. */
+  readonly shard: Shard;
   readonly dataDir: string;
   readonly dbFile: string;
   readonly outboxDir: string;
@@ -34,10 +37,13 @@ export function readConfig(env: Readonly<Record<string, string | undefined>> = p
   const schedule = parseSchedule(r.string('POLL_SCHEDULE', '2s'), r);
   const smtpUrl = r.optional('SMTP_URL');
   if (smtpUrl !== undefined && !/^smtps?:\/\//.test(smtpUrl)) r.problem(`SMTP_URL must start with smtp:// or smtps://, got "${smtpUrl}"`);
+  const shard = parseShard(r.string('SHARD', '0/1'));
+  if (!shard.ok) r.problem(`SHARD ${shard.reason} (SHARD=i/N: this instance is number i, from 0, of N instances)`);
   const mailFrom = r.string('MAIL_FROM', 'Atom Shop <orders@shop.example>');
   const config: NotificationConfig = {
     port: r.port('PORT', 3004),
     host: r.string('HOST', '127.0.0.1'),
+    shard: shard.ok ? shard.shard : WHOLE,
     dataDir,
     dbFile: join(dataDir, 'notification.db'),
     outboxDir: r.dir('OUTBOX_DIR', join(dataDir, 'outbox')),

@@ -2,6 +2,7 @@ import { type Db, FeedConsumer, type Logger } from '@shop/common';
 import type { Dispatcher } from 'undici';
 import type { NotificationConfig } from './config.ts';
 import { NotificationStore } from './db/notificationStore.ts';
+import { formatShard } from './domain/shard.ts';
 import { NotificationHandler } from './feeds/notificationHandler.ts';
 import { PollScheduler } from './feeds/pollScheduler.ts';
 import { EmailRenderer } from './mail/emailRenderer.ts';
@@ -11,6 +12,7 @@ import { emlTransport, type MailTransport, OutboxSender, smtpTransport } from '.
 export const SUBSCRIPTIONS = ['orders', 'billing', 'shipping'] as const;
 
 export interface NotificationService {
+  readonly config: NotificationConfig;
   readonly store: NotificationStore;
   readonly handler: NotificationHandler;
   readonly consumers: readonly FeedConsumer[];
@@ -33,24 +35,26 @@ export interface ServiceDeps {
 /** Wires the consumers, the policy, the outbox sender and the schedule on a migrated database. */
 export function buildNotificationService(db: Db, config: NotificationConfig, deps: ServiceDeps): NotificationService {
   const now = deps.now ?? (() => new Date());
+  // Every line this instance logs names its shard, so the logs of N instances can be merged.
+  const logger = deps.logger.child({ shard: formatShard(config.shard) });
   const store = new NotificationStore(db);
   const handler = new NotificationHandler(store, new EmailRenderer(config.templatesDir), {
-    missingPartAfterMs: config.missingPartAfterMs, onMissingPart: config.onMissingPart,
-    messageIdDomain: config.messageIdDomain, logger: deps.logger, now,
+    shard: config.shard, missingPartAfterMs: config.missingPartAfterMs, onMissingPart: config.onMissingPart,
+    messageIdDomain: config.messageIdDomain, logger, now,
   });
   // Every subscription parks a poison entry: the policy gathers parts per order in any order,
   // so one order's bad entry must not hold up every other order's email.
   const consumers = SUBSCRIPTIONS.map((name) => new FeedConsumer(db, {
     name, feedUrl: config.feeds[name], startAt: config.startAt, handler: handler.handle, onFailure: 'park',
     maxAttempts: config.maxAttempts, backoff: config.backoff, longPollSeconds: config.longPollSeconds, token: config.feedToken,
-    logger: deps.logger, dispatcher: deps.dispatcher, now,
+    logger, dispatcher: deps.dispatcher, now,
   }));
   const transport = deps.transport ?? (config.smtpUrl ? smtpTransport(config.smtpUrl, config.mailFrom) : emlTransport(config.outboxDir));
-  const sender = new OutboxSender(store, transport, { from: config.mailFrom, logger: deps.logger, now, afterDeliver: deps.afterDeliver });
+  const sender = new OutboxSender(store, transport, { from: config.mailFrom, logger, now, afterDeliver: deps.afterDeliver });
   const afterPoll = async () => { handler.checkWaiting(); await sender.sendPending(); };
-  const scheduler = new PollScheduler(consumers, afterPoll, deps.logger);
+  const scheduler = new PollScheduler(consumers, afterPoll, logger);
   return {
-    store, handler, consumers, sender, scheduler,
+    config, store, handler, consumers, sender, scheduler,
     consumer: (name) => consumers.find((c) => c.name === name),
     cycle: () => scheduler.pollAll(),
     async stop() {

@@ -1,6 +1,7 @@
 import type { ConsumedEntry, Logger } from '@shop/common';
 import { factFrom } from '../domain/facts.ts';
 import { type Decision, decide, evolve, type PolicyConfig } from '../domain/policy.ts';
+import { ownsOrder, type Shard } from '../domain/shard.ts';
 import type { NotificationStore } from '../db/notificationStore.ts';
 import { type EmailRenderer, templateData } from '../mail/emailRenderer.ts';
 import { messageIdFor } from '../mail/mimeMessage.ts';
@@ -11,19 +12,31 @@ import { messageIdFor } from '../mail/mimeMessage.ts';
  * and the read position commit together.
  */
 export class NotificationHandler {
+  #otherShards = 0;
+
   constructor(
     private readonly store: NotificationStore,
     private readonly renderer: EmailRenderer,
-    private readonly o: PolicyConfig & { readonly messageIdDomain: string; readonly logger: Logger; readonly now: () => Date },
+    private readonly o: PolicyConfig & { readonly shard: Shard; readonly messageIdDomain: string; readonly logger: Logger; readonly now: () => Date },
   ) {}
 
   /** The consumer handler for all three feeds. */
   readonly handle = (entry: ConsumedEntry): void => {
+    // Another instance owns this order: no write at all, and the consumer still moves the read
+    // position past the entry in its transaction. Checked before parsing, so a malformed entry
+    // is parked (and shown) by its owner only.
+    if (!ownsOrder(this.o.shard, entry.orderId)) {
+      this.#otherShards++;
+      return;
+    }
     const fact = factFrom(entry);
     if (!fact) return;
     const state = evolve(this.store.load(fact.orderId), fact);
     this.#apply(decide(state, this.o.now(), this.o));
   };
+
+  /** Entries passed over because another shard owns their order, since this process started. */
+  get otherShardEntries(): number { return this.#otherShards; }
 
   /** Re-decides every order still waiting on a part (the missing-part deadline is time-driven). */
   checkWaiting(): number {

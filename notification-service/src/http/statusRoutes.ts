@@ -4,6 +4,7 @@ import { Eta } from 'eta';
 import type { Context } from 'koa';
 import { buildMime } from '../mail/mimeMessage.ts';
 import { missingParts } from '../domain/policy.ts';
+import { formatShard } from '../domain/shard.ts';
 import type { NotificationService } from '../notificationService.ts';
 
 const views = new Eta({ views: new URL('./views', import.meta.url).pathname, autoEscape: true, cache: true });
@@ -12,6 +13,11 @@ const views = new Eta({ views: new URL('./views', import.meta.url).pathname, aut
 export function statusOf(service: NotificationService) {
   return {
     service: 'notification-service',
+    // Which orders this instance acts on; entries of other shards only move the read positions.
+    shard: {
+      id: formatShard(service.config.shard), index: service.config.shard.index, count: service.config.shard.count,
+      otherShardEntriesSkipped: service.handler.otherShardEntries,
+    },
     feeds: service.consumers.map((c) => {
       const s = c.status();
       return {
@@ -32,7 +38,7 @@ export function statusRoutes(service: NotificationService, config: { mailFrom: s
   router.get('/status', (ctx) => {
     const status = statusOf(service);
     ctx.set('Cache-Control', 'no-store');
-    if (wantsHtml(ctx)) html(ctx, views.render('status.eta', { title: 'Notification service', ...status }));
+    if (wantsHtml(ctx)) html(ctx, views.render('status.eta', { title: `Notification service, shard ${status.shard.id}`, ...status }));
     else ctx.body = status;
   });
   router.get('/emails', (ctx) => {
