@@ -26,6 +26,5 @@ describe('readConfig', () => {
       expect(problemsOf('0/0')[0]).to.match(/^SHARD N must be from 1 to 1024, got "0\/0"/);
       expect(problemsOf('1of2')[0]).to.match(/^SHARD must look like i\/N, e.g. 0\/2 .*got "1of2"/);
     });
-
   });
 });
