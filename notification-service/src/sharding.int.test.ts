@@ -48,7 +48,8 @@ describe('Two notification instances, SHARD=0/2 and SHARD=1/2, on the same real 
   const broken = sampleOrderIds(20, 'broken').find((id) => shardOf(id, 2) === 1)!;
   const cancelled = ids.filter((_, i) => i % 10 === 7);
   const unpaid = ids.filter((_, i) => i % 13 === 12);
-  const kindsOf = (i: number) => ([['physical'], ['digital'], ['physical', 'digital']] as const)[i % 3]!;
+  const KINDS: readonly (readonly ('physical' | 'digital')[])[] = [['physical'], ['digital'], ['physical', 'digital']];
+  const kindsOf = (i: number) => KINDS[i % 3]!;
   const dispatched = ids.filter((id, i) => kindsOf(i).includes('physical') && i % 4 === 0 && !cancelled.includes(id) && !unpaid.includes(id));
   const confirmed = ids.filter((id) => !cancelled.includes(id) && !unpaid.includes(id));
   const appended = { orders: 0, billing: 0, shipping: 0 };
