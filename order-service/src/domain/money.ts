@@ -8,7 +8,28 @@ export function isCurrency(code: string): boolean {
 
 /** How many decimal digits the currency's minor unit has (GBP 2, JPY 0, BHD 3). */
 export function minorDigits(currency: string): number {
-  return new Intl.NumberFormat('en', { style: 'currency', currency }).resolvedOptions().maximumFractionDigits ?? 2;
+  let d = digitsOf.get(currency);
+  if (d === undefined) {
+    d = currencyFormat('en', currency).resolvedOptions().maximumFractionDigits ?? 2;
+    digitsOf.set(currency, d);
+  }
+  return d;
+}
+
+// Building an Intl.NumberFormat costs about 100 µs, far more than using one, and an order
+// needs a dozen: keep them (a few currencies and locales in practice; bounded all the same).
+const formats = new Map<string, Intl.NumberFormat>();
+const digitsOf = new Map<string, number>();
+
+function currencyFormat(locale: string, currency: string): Intl.NumberFormat {
+  const key = `${locale}|${currency}`;
+  let f = formats.get(key);
+  if (!f) {
+    f = new Intl.NumberFormat(locale, { style: 'currency', currency });
+    if (formats.size >= 1000) { formats.clear(); digitsOf.clear(); }
+    formats.set(key, f);
+  }
+  return f;
 }
 
 /**
@@ -35,5 +56,5 @@ export function formatAmount(minor: number, digits: number): string {
 export function displayAmount(minor: number, currency: string, locale = 'en-GB'): string {
   const digits = minorDigits(currency);
   // An exact decimal string, so Intl never sees a binary float.
-  return new Intl.NumberFormat(locale, { style: 'currency', currency }).format(formatAmount(minor, digits) as unknown as number);
+  return currencyFormat(locale, currency).format(formatAmount(minor, digits) as unknown as number);
 }

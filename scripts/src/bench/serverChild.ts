@@ -15,7 +15,8 @@ let close: () => Promise<void> = async () => undefined;
 async function start(spec: ServerSpec): Promise<{ url: string }> {
   switch (spec.kind) {
     case 'order-service': {
-      const s = await startOrderService(spec.dataDir, { FEED_PAGE_SIZE: String(spec.pageSize), LONG_POLL_MAX: '0' });
+      const fixed: Record<string, string> = spec.port ? { PORT: String(spec.port), PUBLIC_URL: `http://127.0.0.1:${spec.port}` } : {};
+      const s = await startOrderService(spec.dataDir, { FEED_PAGE_SIZE: String(spec.pageSize), LONG_POLL_MAX: '0', ...fixed });
       // Close the database cleanly: the big feeds are cached between runs.
       close = () => s.close();
       return { url: s.url };

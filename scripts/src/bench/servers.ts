@@ -2,7 +2,8 @@ import { type ChildProcess, fork } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 
 export type ServerSpec =
-  | { readonly kind: 'order-service'; readonly dataDir: string; readonly pageSize: number }
+  /** `port` fixes the port and so the base URL: stored archive renditions then survive a rerun. */
+  | { readonly kind: 'order-service'; readonly dataDir: string; readonly pageSize: number; readonly port?: number }
   | { readonly kind: 'bare'; readonly status: number; readonly headers: Record<string, string>; readonly bodyBase64: string }
   | { readonly kind: 'koa-201' };
 
@@ -14,9 +15,14 @@ export interface ChildServer {
 
 const CHILD = fileURLToPath(new URL('./serverChild.ts', import.meta.url));
 
-/** Starts a benchmark server in a child process (Node + tsx) and resolves with its URL. */
+/**
+ * Starts a benchmark server in a child process (Node + tsx) and resolves with its URL.
+ * BENCH_CPU_PROF=dir writes a V8 CPU profile of every server into dir when it stops.
+ */
 export function startServer(spec: ServerSpec): Promise<ChildServer> {
-  const child: ChildProcess = fork(CHILD, [], { execArgv: ['--import', 'tsx'], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  const prof = process.env['BENCH_CPU_PROF'];
+  const execArgv = ['--import', 'tsx', ...(prof ? ['--cpu-prof', `--cpu-prof-dir=${prof}/${spec.kind}`] : [])];
+  const child: ChildProcess = fork(CHILD, [], { execArgv, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
   const stop = (): Promise<void> => new Promise((resolve) => {
     if (child.exitCode !== null || child.signalCode !== null) return resolve();
     child.once('exit', () => resolve());
