@@ -1,5 +1,6 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { accessSync, chmodSync, chownSync, constants, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { get as httpGet } from 'node:http';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
@@ -137,10 +138,13 @@ function workerUser(prefix: string, writable: readonly string[]): string {
 async function waitForHealth(base: string): Promise<void> {
   const deadline = Date.now() + 10_000;
   for (;;) {
-    try {
-      const res = await fetch(`${base}/_nginx/health`);
-      if (res.status === 204) return;
-    } catch { /* not listening yet */ }
+    // node:http, not fetch(): fetch refuses some ports outright (its "bad ports" list).
+    const status = await new Promise<number>((resolve) => {
+      const req = httpGet(`${base}/_nginx/health`, (res) => { res.resume(); resolve(res.statusCode ?? 0); });
+      req.on('error', () => resolve(0));
+      req.setTimeout(1000, () => req.destroy());
+    });
+    if (status === 204) return;
     if (Date.now() > deadline) throw new Error(`nginx did not answer on ${base} within 10 s`);
     await new Promise((r) => setTimeout(r, 50));
   }
