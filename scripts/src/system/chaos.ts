@@ -71,6 +71,7 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosReport> {
     const placed: Placed[] = [];
     let next = 0;
     const startedAt = Date.now();
+    let lastLogged = 0;
     const client = async (): Promise<void> => {
       while (next < o.orders) {
         const n = next++;
@@ -83,7 +84,10 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosReport> {
           await retry(counts, () => post(`${system.urls['order-service']}/orders/${p.id}/cancel`, { reason: 'chaos' }), [200, 409]);
           p.cancelled = true;
         }
-        if (placed.length % 100 === 0) o.log(`  ${placed.length}/${o.orders} orders placed, ${counts['kills']} kills so far`);
+        if (placed.length % 100 === 0 && placed.length !== lastLogged) {
+          lastLogged = placed.length;
+          o.log(`  ${placed.length}/${o.orders} orders placed, ${counts['kills']} kills so far`);
+        }
       }
     };
     await Promise.all(Array.from({ length: o.concurrency }, client));
