@@ -4,7 +4,7 @@ import cron from 'node-cron';
 import type { PollSchedule } from '../config.ts';
 
 /**
- * Runs the polls. Interval: one loop per feed (poll, then wait), so a slow or long-polling feed
+ * Runs the polls. Interval: one loop per feed (poll, then wait after a quiet poll), so a slow or long-polling feed
  * never holds up the others. Cron: each tick polls every feed not already being polled. Either
  * way one feed is never polled twice at once, and stop() waits for the polls in flight.
  */
@@ -47,8 +47,11 @@ export class PollScheduler {
   async #loop(c: FeedConsumer, ms: number): Promise<void> {
     const signal = this.#abort.signal;
     while (!signal.aborted) {
-      await c.pollOnce(signal);
+      const r = await c.pollOnce(signal);
       await this.#after();
+      // A poll that brought entries may have left more behind: read on at once. The interval is
+      // the pause after a quiet or failed poll (long polls already did their waiting server-side).
+      if (r.kind === 'read' && r.processed + r.parked > 0) continue;
       await sleep(ms, undefined, { signal }).catch(() => undefined);
     }
   }
