@@ -90,8 +90,13 @@ async function stopAll(code: number): Promise<void> {
 const present = SERVICES.filter((s) => existsSync(`${ROOT}${s.name}/src/main.ts`));
 process.on('SIGINT', () => void stopAll(0));
 process.on('SIGTERM', () => void stopAll(0));
-present.forEach(start);
-const up = await Promise.all(present.map((s) => waitUntilUp(s, Date.now() + 60_000)));
+// Publishers before their readers, so no reader's first poll meets a closed port.
+const up: boolean[] = [];
+for (const s of present) {
+  if (stopping) break;
+  start(s);
+  up.push(await waitUntilUp(s, Date.now() + 60_000));
+}
 if (!stopping) {
   const lines = present.flatMap((s, i) => (up[i] ? s.open.map((p) => `  ${s.name.padEnd(width)}  http://127.0.0.1:${s.port}${p}`) : [`  ${s.name} did not come up`]));
   process.stdout.write(`\nRunning. Open:\n${lines.join('\n')}\nPlace orders with \`npm run demo\` in another terminal. Ctrl-C stops everything.\n\n`);
