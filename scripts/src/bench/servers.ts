@@ -40,9 +40,12 @@ export function startServer(spec: ServerSpec): Promise<ChildServer> {
 
 /** Starts servers, runs `fn`, and always stops them. */
 export async function withServers<T>(specs: readonly ServerSpec[], fn: (servers: ChildServer[]) => Promise<T>): Promise<T> {
-  const started: ChildServer[] = [];
+  // Started together (each is a Node + tsx boot), stopped together, even when one fails to start.
+  const settled = await Promise.allSettled(specs.map((s) => startServer(s)));
+  const started = settled.flatMap((r) => (r.status === 'fulfilled' ? [r.value] : []));
   try {
-    for (const s of specs) started.push(await startServer(s));
+    const failed = settled.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+    if (failed) throw failed.reason;
     return await fn(started);
   } finally {
     await Promise.all(started.map((s) => s.stop()));

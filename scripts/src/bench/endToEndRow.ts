@@ -1,0 +1,65 @@
+import { watch } from 'node:fs';
+import { join } from 'node:path';
+import { request } from 'undici';
+import { LocalSystem } from '../system/localSystem.ts';
+import type { BenchRow } from './benchRow.ts';
+import { type BenchOptions, ORDER_BODY, scratchDir } from './benchOptions.ts';
+
+const ORDERS = Number(process.env['BENCH_E2E_ORDERS'] ?? 300);
+const RATE = Number(process.env['BENCH_E2E_RATE'] ?? 20);
+
+interface Latencies { readonly p50: number; readonly p99: number; readonly count: number }
+
+/**
+ * Row 5: the four services as separate processes; orders are placed at a steady rate and each
+ * is timed from the start of its POST /orders to its confirmation .eml appearing on disk,
+ * which takes order -> billing (auto capture) -> shipping -> notification. Once with long
+ * polling everywhere, once with plain polling (a poll every 500 ms to 1 s).
+ */
+export async function benchEndToEnd(_o: BenchOptions, log: (line: string) => void): Promise<BenchRow[]> {
+  const longPoll = await measure('long', { CONSUMER_LONG_POLL: '30', LONG_POLL_SECONDS: '30', POLL_SCHEDULE: '1s' }, 4401, log);
+  const plain = await measure('plain', { CONSUMER_LONG_POLL: '0', LONG_POLL_SECONDS: '0', POLL_SCHEDULE: '1s' }, 4411, log);
+  const note = `${ORDERS} orders at ${RATE}/s; p99 ${longPoll.p99.toFixed(0)} ms long polling, ${plain.p99.toFixed(0)} ms plain; ${longPoll.count}/${plain.count} confirmations timed`;
+  return [{
+    name: '5. POST /orders to confirmation .eml, p50: long polling vs plain polling',
+    subject: longPoll.p50, baseline: plain.p50, unit: 'ms', ratio: longPoll.p50 / plain.p50,
+    target: 'p50 <= 100 ms with long polling', pass: longPoll.p50 <= 100 && longPoll.count === ORDERS, note,
+  }];
+}
+
+async function measure(label: string, env: Record<string, string>, basePort: number, log: (line: string) => void): Promise<Latencies> {
+  const scratch = scratchDir(`e2e-${label}`);
+  const system = new LocalSystem({ dataDir: scratch.dir, basePort, env: { ...env, SHIPPING_AUTO_DISPATCH: '0', LOG_LEVEL: 'warn' } });
+  try {
+    await system.startAll();
+    const outbox = join(system.dataDirOf('notification-service'), 'outbox');
+    const seen = new Map<string, number>();
+    const { mkdirSync } = await import('node:fs');
+    mkdirSync(outbox, { recursive: true });
+    const watcher = watch(outbox, (_event, file) => {
+      const m = file ? /^\d+-confirmation-(.+)\.eml$/.exec(String(file)) : null;
+      if (m && !seen.has(m[1]!)) seen.set(m[1]!, performance.now());
+    });
+    const sentAt = new Map<string, number>();
+    const started = performance.now();
+    for (let i = 0; i < ORDERS; i++) {
+      const wait = started + (i * 1000) / RATE - performance.now();
+      if (wait > 0) await new Promise((r) => setTimeout(r, wait));
+      const t = performance.now();
+      const res = await request(`${system.urls['order-service']}/orders`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: ORDER_BODY });
+      const body = (await res.body.json()) as { id: string };
+      sentAt.set(body.id.replace(/[^A-Za-z0-9_-]/g, '_'), t);
+    }
+    const deadline = performance.now() + 60_000;
+    while (seen.size < ORDERS && performance.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+    watcher.close();
+    const latencies = [...sentAt].flatMap(([id, t]) => (seen.has(id) ? [seen.get(id)! - t] : [])).sort((a, b) => a - b);
+    const at = (q: number) => latencies[Math.min(latencies.length - 1, Math.floor(q * latencies.length))] ?? Number.NaN;
+    const result = { p50: at(0.5), p99: at(0.99), count: latencies.length };
+    log(`  ${label} polling: p50 ${result.p50.toFixed(1)} ms, p99 ${result.p99.toFixed(1)} ms over ${result.count} orders`);
+    return result;
+  } finally {
+    await system.stopAll();
+    scratch.remove();
+  }
+}
