@@ -29,6 +29,8 @@ export interface FeedDocumentRead {
   readonly prevArchive: string | undefined;
   /** Oldest first (the reverse of the document order). */
   readonly entries: readonly ConsumedEntry[];
+  /** The newest position left out unread because the reader asked only from a later one (0: none). */
+  readonly skippedThrough: number;
 }
 
 /** Why a document was refused: the read position never moves past one of these. */
@@ -56,8 +58,9 @@ const parser = new XMLParser({
  * well-formedness before parsing (the parser alone is lenient) and checks every entry carries
  * what the shop contract promises. Namespace prefixes are resolved from the root's declarations.
  */
-export function readFeedDocument(xml: string): FeedDocumentRead {
-  if (/<!DOCTYPE/i.test(xml) || /<!ENTITY/i.test(xml)) throw new FeedFormatError('the document has a DOCTYPE or ENTITY declaration; refused');
+export function readFeedDocument(whole: string, options: { readonly fromPosition?: number } = {}): FeedDocumentRead {
+  if (/<!DOCTYPE/i.test(whole) || /<!ENTITY/i.test(whole)) throw new FeedFormatError('the document has a DOCTYPE or ENTITY declaration; refused');
+  const { xml, skippedThrough } = withoutEntriesBefore(whole, options.fromPosition ?? 0);
   const valid = XMLValidator.validate(xml);
   if (valid !== true) throw new FeedFormatError(`the document is not well-formed XML: ${valid.err.msg} (line ${valid.err.line})`);
   let doc: Node;
@@ -82,7 +85,38 @@ export function readFeedDocument(xml: string): FeedDocumentRead {
     archive: fh !== undefined && feed[`${fh}archive`] !== undefined,
     prevArchive: typeof prev?.['@_href'] === 'string' ? prev['@_href'] : undefined,
     entries,
+    skippedThrough,
   };
+}
+
+/**
+ * Cuts out, unparsed, the entries a reader already has: a consumer re-reads the subscription
+ * document each time it changes, and parsing every entry of a full page for the one new entry
+ * costs more than everything else in a poll. Only un-prefixed `<entry>` elements (what our
+ * publisher writes) are cut; anything else falls back to reading the whole document. What is
+ * left is validated as a document in full, so a cut in the wrong place fails loudly.
+ */
+function withoutEntriesBefore(xml: string, fromPosition: number): { xml: string; skippedThrough: number } {
+  const none = { xml, skippedThrough: 0 };
+  if (fromPosition <= 1) return none;
+  const prefix = /^[\s\S]*?<feed\b[^>]*\sxmlns:([A-Za-z_][\w.-]*)="urn:example:shop:feed:1"/.exec(xml)?.[1];
+  if (prefix === undefined || /<[A-Za-z_][\w.-]*:entry[\s>\/]|<entry[\s\/]/.test(xml)) return none;
+  const positionOf = new RegExp(`<${prefix}:position>(\\d+)</${prefix}:position>`);
+  const kept: string[] = [];
+  let skippedThrough = 0;
+  let from = 0;
+  for (let start = xml.indexOf('<entry>'); start !== -1; start = xml.indexOf('<entry>', from)) {
+    const end = xml.indexOf('</entry>', start);
+    if (end === -1) return none;
+    kept.push(xml.slice(from, start));
+    const entry = xml.slice(start, end + '</entry>'.length);
+    const position = Number(positionOf.exec(entry)?.[1] ?? Number.NaN);
+    if (position >= fromPosition || Number.isNaN(position)) kept.push(entry);
+    else skippedThrough = Math.max(skippedThrough, position);
+    from = end + '</entry>'.length;
+  }
+  kept.push(xml.slice(from));
+  return { xml: kept.join(''), skippedThrough };
 }
 
 function readEntry(e: Node, index: number, shop: string | undefined): ConsumedEntry {

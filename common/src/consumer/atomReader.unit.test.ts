@@ -85,3 +85,29 @@ describe('entriesAfter', () => {
     expect(() => entriesAfter([page(2, 1)], 4, id(4))).to.throw(FeedConsistencyError, /ends at position 2/);
   });
 });
+
+describe('readFeedDocument from a position', () => {
+  const ns = 'xmlns="http://www.w3.org/2005/Atom" xmlns:shop="urn:example:shop:feed:1"';
+  const entry = (p: number, body = '') => `<entry><id>urn:uuid:${p}</id><title>t</title><updated>2026-01-01T00:00:00Z</updated>`
+    + `<category scheme="urn:example:shop:event-type" term="T"/><shop:orderId>O-${p}</shop:orderId><shop:position>${p}</shop:position>`
+    + `<shop:payload>{}</shop:payload>${body}</entry>`;
+  const feed = (...entries: string[]) => `<feed ${ns}><id>urn:uuid:feed</id>${entries.join('')}</feed>`;
+
+  it('reads the entries from that position on, and says how far it skipped', () => {
+    const doc = readFeedDocument(feed(entry(5), entry(4), entry(3), entry(2)), { fromPosition: 4 });
+    expect(doc.entries.map((e) => e.position)).to.deep.equal([4, 5]);
+    expect(doc.skippedThrough).to.equal(3);
+  });
+
+  it('never parses what it skips, and still refuses what it keeps when broken', () => {
+    const brokenOld = entry(2).replace('<id>urn:uuid:2</id>', '');
+    expect(readFeedDocument(feed(entry(4), entry(3), brokenOld), { fromPosition: 3 }).entries).to.have.length(2);
+    expect(() => readFeedDocument(feed(entry(4).replace('<id>urn:uuid:4</id>', ''), entry(3)), { fromPosition: 3 })).to.throw(/no atom:id/);
+  });
+
+  it('gives the same entries as a full read', () => {
+    const xml = feed(entry(6), entry(5), entry(4), entry(3));
+    const full = readFeedDocument(xml).entries.filter((e) => e.position >= 5);
+    expect(readFeedDocument(xml, { fromPosition: 5 }).entries).to.deep.equal(full);
+  });
+});

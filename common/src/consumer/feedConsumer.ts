@@ -179,11 +179,12 @@ export class FeedConsumer {
       this.#store.recordSuccess(this.#now().toISOString(), 0);
       return { kind: 'not-modified', ...cost };
     }
-    const doc = readFeedDocument(head.text);
+    // Entries before our position are cut out unparsed: we keep the one at our position to check its id.
+    const doc = readFeedDocument(head.text, { fromPosition: sub.position });
     if (sub.feedId !== null && sub.feedId !== doc.feedId) {
       throw new FeedConsistencyError(`the feed's atom:id changed from ${sub.feedId} to ${doc.feedId}: a different feed is at ${this.#o.feedUrl}; reset the subscription if that is intended`);
     }
-    const newestInHead = doc.entries.at(-1)?.position ?? 0;
+    const newestInHead = Math.max(doc.entries.at(-1)?.position ?? 0, doc.skippedThrough);
     if (sub.started === 0 && (this.#o.startAt ?? 'beginning') === 'now') {
       const last = doc.entries.at(-1);
       this.#db.transaction(() => {
@@ -205,7 +206,7 @@ export class FeedConsumer {
       cost.requests++;
       if (res.kind !== 'ok') throw new FeedConsistencyError(`${url} answered 304 to an unconditional GET`);
       cost.bytes += res.bytes;
-      oldest = readFeedDocument(res.text);
+      oldest = readFeedDocument(res.text, { fromPosition: sub.position });
       if (oldest.feedId !== doc.feedId) throw new FeedConsistencyError(`${url} belongs to feed ${oldest.feedId}, not ${doc.feedId}`);
       pages.push(oldest);
     }

@@ -10,6 +10,7 @@ export class FeedConsistencyError extends Error {
 
 /** True while the walk back has not yet reached the page holding the entry after `position`. */
 export function needsOlderPage(oldest: FeedDocumentRead, position: number): boolean {
+  if (oldest.skippedThrough > 0) return false; // it holds entries before our position: we have reached it
   const first = oldest.entries[0];
   return first === undefined || first.position > position + 1;
 }
@@ -21,7 +22,7 @@ export function needsOlderPage(oldest: FeedDocumentRead, position: number): bool
  */
 export function entriesAfter(pagesNewestFirst: readonly FeedDocumentRead[], position: number, lastAtomId: string | null): ConsumedEntry[] {
   const all = [...pagesNewestFirst].reverse().flatMap((p) => p.entries);
-  const newest = all.at(-1)?.position ?? 0;
+  const newest = Math.max(all.at(-1)?.position ?? 0, ...pagesNewestFirst.map((p) => p.skippedThrough));
   if (newest < position) {
     throw new FeedConsistencyError(`the feed ends at position ${newest} but this subscription has read up to ${position} (last entry ${lastAtomId}): was the feed replaced? Reset the subscription if so`);
   }

@@ -10,13 +10,20 @@ export interface EncodedBody {
   readonly br: Buffer;
 }
 
-/** Compresses a body in every coding we offer (done once per representation, then reused). */
+/**
+ * A body in every coding we offer, each compressed on first use and then reused: a client that
+ * asks for br never pays for gzip. (Spreading the result compresses all three, as storing does.)
+ */
 export function encodeAll(text: string | Buffer): EncodedBody {
   const identity = typeof text === 'string' ? Buffer.from(text, 'utf8') : text;
+  let gzip: Buffer | undefined;
+  let br: Buffer | undefined;
   return {
     identity,
-    gzip: gzipSync(identity, { level: 6 }),
-    br: brotliCompressSync(identity, { params: { [zlib.BROTLI_PARAM_QUALITY]: 5, [zlib.BROTLI_PARAM_SIZE_HINT]: identity.length } }),
+    get gzip() { return (gzip ??= gzipSync(identity, { level: 6 })); },
+    get br() {
+      return (br ??= brotliCompressSync(identity, { params: { [zlib.BROTLI_PARAM_QUALITY]: 5, [zlib.BROTLI_PARAM_SIZE_HINT]: identity.length } }));
+    },
   };
 }
 
