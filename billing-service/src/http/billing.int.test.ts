@@ -1,25 +1,6 @@
 import { expect } from 'chai';
-import { request } from 'undici';
-import { atomProblems, startTestFeedServer, tempDir, type TestFeedServer } from '@shop/common/testing';
+import { atomProblems, startTestFeedServer, tempDir, type TestFeedServer, call, expectProblem } from '@shop/common/testing';
 import { type RunningBillingService, orderPlacedPayload, startBillingService } from '../testing/startBillingService.ts';
-
-interface Reply { status: number; headers: Record<string, string>; body: string; json: () => Record<string, unknown> }
-
-async function call(method: string, url: string, body?: unknown, headers: Record<string, string> = {}): Promise<Reply> {
-  const res = await request(url, {
-    method: method as 'GET',
-    headers: { 'content-type': 'application/json', ...headers },
-    body: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body),
-  });
-  const text = await res.body.text();
-  return { status: res.statusCode, headers: Object.fromEntries(Object.entries(res.headers).map(([k, v]) => [k, String(v)])), body: text, json: () => JSON.parse(text) };
-}
-
-function expectProblem(r: Reply, status: number, detail: RegExp): void {
-  expect(r.status).to.equal(status);
-  expect(r.headers['content-type']).to.match(/^application\/problem\+json/);
-  expect(r.json()['detail']).to.match(detail);
-}
 
 const CARD = { type: 'card', brand: 'visa', last4: '4242' };
 

@@ -1,7 +1,7 @@
-import { type IncomingMessage, createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { IncomingMessage } from 'node:http';
 import { join } from 'node:path';
 import { type Db, createLogger, migrate, openDatabase } from '@shop/common';
+import { takePort } from '@shop/common/testing';
 import { type OrderApp, createApp } from '../app.ts';
 import { loadConfig } from '../config.ts';
 import { migrations } from '../db/migrations.ts';
@@ -20,22 +20,21 @@ export interface OrderServiceHooks {
 
 /** The order service on a real port and a real SQLite file, configured as from the environment. */
 export async function startOrderService(dataDir: string, env: Record<string, string> = {}, hooks: OrderServiceHooks = {}): Promise<RunningOrderService> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(Number(env['PORT'] ?? 0), '127.0.0.1', resolve));
-  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  const port = await takePort(Number(env['PORT'] ?? 0));
+  const { url } = port;
   const config = loadConfig({ DATA_DIR: dataDir, PUBLIC_URL: url, ...env });
   const db = openDatabase(join(config.dataDir, 'orders.db'));
   migrate(db, migrations);
   const built = createApp({ db, config, logger: createLogger({}, 'silent') });
-  if (hooks.onRequest) server.on('request', hooks.onRequest);
-  server.on('request', built.app.callback());
+  if (hooks.onRequest) port.serve(hooks.onRequest);
+  port.serve(built.app.callback());
   return {
     ...built,
     url,
     db,
-    close: () => new Promise<void>((resolve) => {
-      server.close(() => { db.close(); resolve(); });
-      server.closeAllConnections();
-    }),
+    close: async () => {
+      await port.close();
+      db.close();
+    },
   };
 }

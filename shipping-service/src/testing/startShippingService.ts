@@ -1,7 +1,6 @@
-import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { type Db, createLogger, migrate, openDatabase } from '@shop/common';
+import { takePort } from '@shop/common/testing';
 import { type ShippingApp, createApp } from '../app.ts';
 import { loadConfig } from '../config.ts';
 import { migrations } from '../db/migrations.ts';
@@ -14,24 +13,21 @@ export interface RunningShippingService extends ShippingApp {
 
 /** Shipping on a real port and a real SQLite file, configured as from the environment; never polls by itself. */
 export async function startShippingService(dataDir: string, env: Record<string, string> = {}, now?: () => Date): Promise<RunningShippingService> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  const port = await takePort();
+  const { url } = port;
   const config = loadConfig({ DATA_DIR: dataDir, PUBLIC_URL: url, CONSUMER_LONG_POLL: '0', ...env });
   const db = openDatabase(join(config.dataDir, 'shipping.db'));
   migrate(db, migrations);
   const built = createApp({ db, config, logger: createLogger({}, 'silent'), consumer: { backoff: { baseMs: 1, maxMs: 5 }, maxAttempts: 2 }, ...(now ? { now } : {}) });
-  server.on('request', built.app.callback());
+  port.serve(built.app.callback());
   return {
     ...built,
     url,
     db,
     close: async () => {
       await Promise.all([built.orderFeed.close(), built.billingFeed.close()]);
-      await new Promise<void>((resolve) => {
-        server.close(() => { db.close(); resolve(); });
-        server.closeAllConnections();
-      });
+      await port.close();
+      db.close();
     },
   };
 }
