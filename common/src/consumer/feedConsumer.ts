@@ -34,7 +34,7 @@ export interface FeedConsumerOptions extends FeedSubscriptionOptions {
   /** The largest document accepted, compressed or not (default 8 MiB). */
   readonly maxBodyBytes?: number;
   readonly timeouts?: Partial<FetchTimeouts>;
-  /** Backoff after a failed poll: base doubles per failure up to max, with jitter (default 1 s to 5 min). */
+  /** Backoff after a failed poll: base doubles per failure up to max, with jitter (default 0.5 s to 15 s: a feed that comes back is read again within seconds, and a dead one costs one request per 7.5 to 15 s). */
   readonly backoff?: { readonly baseMs: number; readonly maxMs: number };
   readonly random?: () => number;
   /** The longest prev-archive walk in one poll (default 10 000 pages). */
@@ -157,7 +157,7 @@ export class FeedConsumer {
       if (signal?.aborted) return { kind: 'aborted' };
       const error = message(err);
       this.#failures++;
-      const { baseMs, maxMs } = this.#o.backoff ?? { baseMs: 1000, maxMs: 300_000 };
+      const { baseMs, maxMs } = this.#o.backoff ?? { baseMs: 500, maxMs: 15_000 };
       const delay = Math.min(maxMs, baseMs * 2 ** Math.min(this.#failures - 1, 30)) * (0.5 + (this.#o.random ?? Math.random)() / 2);
       this.#retryAt = new Date(this.#now().getTime() + delay);
       this.#store.recordFailure(error, this.#now().toISOString());
