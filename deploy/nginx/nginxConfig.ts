@@ -55,7 +55,7 @@ export function renderNginxConfig(o: NginxConfigOptions): string {
     PREFIX: o.prefix,
     CACHE_DIR: o.cacheDir,
     CACHE_MAX_SIZE: o.cacheMaxSize ?? '1g',
-    ACCESS_LOG: o.accessLog ?? 'off',
+    ACCESS_LOG: o.accessLog ? `${o.accessLog} feedcache` : 'off',
     SERVERS: servers.trim(),
   });
 }
