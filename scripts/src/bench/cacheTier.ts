@@ -67,7 +67,7 @@ export async function benchCacheTier(): Promise<BenchRow[]> {
       baseline: round(direct.originReads / direct.seconds),
       unit: 'origin req/s',
       ratio: ratio(cached.originReads / cached.seconds, direct.originReads / direct.seconds),
-      target: '<= 1 origin request per URL per freshness window (1 s) through the cache',
+      target: '<= 1 origin request per URL per freshness window through the cache (checked per second: max-age 1 s, which nginx counts in whole seconds)',
       pass: window && cached.errors === 0,
       note: `${shape}. Through nginx: ${cached.consumerRequests} consumer requests cost the origin ${cached.originReads} `
         + `(${cached.feedOriginReads} for /feed, ${cached.archiveOriginReads} for archives), at most ${cached.maxPerUrlPerSecond} per URL per second (${cached.worstUrl}); `
