@@ -58,7 +58,7 @@ export function readConfig(env: Readonly<Record<string, string | undefined>> = p
     schedule,
     longPollSeconds: r.int('LONG_POLL_SECONDS', schedule.kind === 'interval' ? 20 : 0, 0, 300),
     maxAttempts: r.int('MAX_ATTEMPTS', 5, 1, 1000),
-    backoff: { baseMs: r.int('RETRY_BASE_MS', 1000, 0, 3_600_000), maxMs: r.int('RETRY_MAX_MS', 300_000, 0, 86_400_000) },
+    backoff: { baseMs: r.int('RETRY_BASE_MS', 500, 0, 3_600_000), maxMs: r.int('RETRY_MAX_MS', 15_000, 0, 86_400_000) },
     missingPartAfterMs: r.int('MISSING_PART_AFTER_SECONDS', 900, 0, 30 * 86_400) * 1000,
     onMissingPart: r.oneOf('ON_MISSING_PART', 'wait', ['wait', 'send-without'] as const),
     smtpUrl,
