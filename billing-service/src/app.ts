@@ -1,7 +1,8 @@
+import type { RequestListener } from 'node:http';
 import { randomUUID } from 'node:crypto';
 import type Koa from 'koa';
 import Router from '@koa/router';
-import { type Db, FeedConsumer, type FeedConsumerOptions, FeedPublisher, FeedStore, type Logger, createBaseApp, createFeedRouter } from '@shop/common';
+import { type Db, FeedConsumer, type FeedConsumerOptions, FeedPublisher, FeedStore, type Logger, createBaseApp, createFeedFastPath, createFeedRouter, withFastPath } from '@shop/common';
 import type { BillingServiceConfig } from './config.ts';
 import { createOrderFeedHandler } from './consumer/orderFeedHandler.ts';
 import { BillingStore } from './db/billingStore.ts';
@@ -21,6 +22,8 @@ export interface AppDeps {
 
 export interface BillingApp {
   readonly app: Koa;
+  /** What the HTTP server runs: the feed's 304 fast path, then the app. */
+  readonly handler: RequestListener;
   readonly feed: FeedStore;
   readonly publisher: FeedPublisher;
   readonly billing: BillingStore;
@@ -55,8 +58,9 @@ export function createApp(deps: AppDeps): BillingApp {
     handler: createOrderFeedHandler({ billing, now, autoCapture: config.autoCapture, logger: deps.logger }),
   });
   const app = createBaseApp(deps.logger);
+  const feedOptions = { publisher, baseUrl: config.publicUrl, feedToken: config.feedToken, longPollMaxSeconds: config.longPollMaxSeconds };
   const feedRouter = createFeedRouter({
-    publisher, baseUrl: config.publicUrl, feedToken: config.feedToken, longPollMaxSeconds: config.longPollMaxSeconds,
+    ...feedOptions,
     homeLinks: [{ href: `${config.publicUrl}/status`, title: 'Status of the order feed subscription (JSON)' }],
   });
   const paymentRouter = createPaymentRouter({ billing, apiToken: config.apiToken, now });
@@ -66,5 +70,5 @@ export function createApp(deps: AppDeps): BillingApp {
     ctx.body = { subscriptions: [{ ...s, parked: s.parked.map(({ entry: _e, ...p }) => p) }] };
   });
   for (const r of [feedRouter, paymentRouter, statusRouter]) app.use(r.routes()).use(r.allowedMethods());
-  return { app, feed, publisher, billing, orderFeed };
+  return { app, handler: withFastPath(createFeedFastPath(feedOptions), app.callback()), feed, publisher, billing, orderFeed };
 }

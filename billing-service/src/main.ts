@@ -10,8 +10,8 @@ try {
   const config = loadConfig();
   const db = openDatabase(join(config.dataDir, 'billing.db'));
   migrate(db, migrations);
-  const { app, orderFeed } = createApp({ db, config, logger });
-  const server = await listen(app, config.host, config.port);
+  const { handler, orderFeed } = createApp({ db, config, logger });
+  const server = await listen(handler, config.host, config.port);
   logger.info('listening', { url: server.url, feed: `${config.publicUrl}/feed`, orderFeed: config.orderFeedUrl, autoCapture: config.autoCapture, dataDir: config.dataDir });
   const stopPolling = new AbortController();
   const polling = runPollLoop(orderFeed, stopPolling.signal);

@@ -22,3 +22,4 @@ export { FeedConsumer, type ConsumerStatus, type FeedConsumerOptions, type FeedS
 export { FeedFetchError, type FetchTimeouts } from './consumer/feedFetcher.ts';
 export { FeedConsistencyError } from './consumer/readPlan.ts';
 export { runPollLoop } from './consumer/pollLoop.ts';
+export { createFeedFastPath, withFastPath } from './feed/feedFastPath.ts';

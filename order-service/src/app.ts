@@ -1,6 +1,7 @@
 import { randomBytes, randomUUID } from 'node:crypto';
+import type { RequestListener } from 'node:http';
 import type Koa from 'koa';
-import { type Db, FeedPublisher, FeedStore, type Logger, createBaseApp, createFeedRouter } from '@shop/common';
+import { type Db, FeedPublisher, FeedStore, type Logger, createBaseApp, createFeedFastPath, createFeedRouter, withFastPath } from '@shop/common';
 import type { OrderServiceConfig } from './config.ts';
 import { OrderStore } from './db/orderStore.ts';
 import { orderIdFrom } from './domain/orderId.ts';
@@ -19,6 +20,8 @@ export interface AppDeps {
 
 export interface OrderApp {
   readonly app: Koa;
+  /** What the HTTP server runs: the feed's 304 fast path, then the app. */
+  readonly handler: RequestListener;
   readonly feed: FeedStore;
   readonly publisher: FeedPublisher;
   readonly orders: OrderStore;
@@ -40,9 +43,10 @@ export function createApp(deps: AppDeps): OrderApp {
   });
   const orders = new OrderStore(deps.db, feed, deps.newEventId ?? randomUUID);
   const app = createBaseApp(deps.logger);
-  const feedRouter = createFeedRouter({ publisher, baseUrl: config.publicUrl, feedToken: config.feedToken, longPollMaxSeconds: config.longPollMaxSeconds });
+  const feedOptions = { publisher, baseUrl: config.publicUrl, feedToken: config.feedToken, longPollMaxSeconds: config.longPollMaxSeconds };
+  const feedRouter = createFeedRouter(feedOptions);
   const orderRouter = createOrderRouter({ orders, apiToken: config.apiToken, now, newOrderId: deps.newOrderId ?? (() => orderIdFrom(randomBytes(10))) });
   app.use(feedRouter.routes()).use(feedRouter.allowedMethods());
   app.use(orderRouter.routes()).use(orderRouter.allowedMethods());
-  return { app, feed, publisher, orders };
+  return { app, handler: withFastPath(createFeedFastPath(feedOptions), app.callback()), feed, publisher, orders };
 }

@@ -9,8 +9,8 @@ try {
   const config = loadConfig();
   const db = openDatabase(join(config.dataDir, 'orders.db'));
   migrate(db, migrations);
-  const { app } = createApp({ db, config, logger });
-  const server = await listen(app, config.host, config.port);
+  const { handler } = createApp({ db, config, logger });
+  const server = await listen(handler, config.host, config.port);
   logger.info('listening', { url: server.url, feed: `${config.publicUrl}/feed`, dataDir: config.dataDir });
   onShutdown(async () => { await server.close(); db.close(); }, (msg) => logger.info(msg));
 } catch (err) {

@@ -1,7 +1,8 @@
+import type { RequestListener } from 'node:http';
 import { randomUUID } from 'node:crypto';
 import type Koa from 'koa';
 import Router from '@koa/router';
-import { type Db, FeedConsumer, type FeedConsumerOptions, FeedPublisher, FeedStore, type Logger, createBaseApp, createFeedRouter } from '@shop/common';
+import { type Db, FeedConsumer, type FeedConsumerOptions, FeedPublisher, FeedStore, type Logger, createBaseApp, createFeedFastPath, createFeedRouter, withFastPath } from '@shop/common';
 import type { ShippingServiceConfig } from './config.ts';
 import { createBillingFeedHandler, createOrderFeedHandler } from './consumer/feedHandlers.ts';
 import { ShippingStore } from './db/shippingStore.ts';
@@ -21,6 +22,8 @@ export interface AppDeps {
 
 export interface ShippingApp {
   readonly app: Koa;
+  /** What the HTTP server runs: the feed's 304 fast path, then the app. */
+  readonly handler: RequestListener;
   readonly feed: FeedStore;
   readonly publisher: FeedPublisher;
   readonly shipping: ShippingStore;
@@ -48,8 +51,9 @@ export function createApp(deps: AppDeps): ShippingApp {
   const orderFeed = new FeedConsumer(deps.db, { ...common, name: 'orders', feedUrl: config.orderFeedUrl, token: config.orderFeedToken, handler: createOrderFeedHandler(shipping, now) });
   const billingFeed = new FeedConsumer(deps.db, { ...common, name: 'billing', feedUrl: config.billingFeedUrl, token: config.billingFeedToken, handler: createBillingFeedHandler(shipping, now) });
   const app = createBaseApp(logger);
+  const feedOptions = { publisher, baseUrl: config.publicUrl, feedToken: config.feedToken, longPollMaxSeconds: config.longPollMaxSeconds };
   const feedRouter = createFeedRouter({
-    publisher, baseUrl: config.publicUrl, feedToken: config.feedToken, longPollMaxSeconds: config.longPollMaxSeconds,
+    ...feedOptions,
     homeLinks: [{ href: `${config.publicUrl}/status`, title: 'Status of the order and billing feed subscriptions (JSON)' }],
   });
   const shipmentRouter = createShipmentRouter({ shipping, apiToken: config.apiToken, now });
@@ -58,5 +62,5 @@ export function createApp(deps: AppDeps): ShippingApp {
     ctx.body = { subscriptions: [orderFeed, billingFeed].map((c) => { const s = c.status(); return { ...s, parked: s.parked.map(({ entry: _e, ...p }) => p) }; }) };
   });
   for (const r of [feedRouter, shipmentRouter, statusRouter]) app.use(r.routes()).use(r.allowedMethods());
-  return { app, feed, publisher, shipping, orderFeed, billingFeed };
+  return { app, handler: withFastPath(createFeedFastPath(feedOptions), app.callback()), feed, publisher, shipping, orderFeed, billingFeed };
 }

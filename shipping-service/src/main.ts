@@ -11,8 +11,8 @@ try {
   const config = loadConfig();
   const db = openDatabase(join(config.dataDir, 'shipping.db'));
   migrate(db, migrations);
-  const { app, orderFeed, billingFeed, shipping } = createApp({ db, config, logger });
-  const server = await listen(app, config.host, config.port);
+  const { handler, orderFeed, billingFeed, shipping } = createApp({ db, config, logger });
+  const server = await listen(handler, config.host, config.port);
   logger.info('listening', {
     url: server.url, feed: `${config.publicUrl}/feed`, orderFeed: config.orderFeedUrl, billingFeed: config.billingFeedUrl,
     autoDispatch: config.autoDispatch ? `${config.autoDispatchDelaySeconds}s` : false, dataDir: config.dataDir,

@@ -41,6 +41,7 @@ export class FeedPublisher {
   readonly #rendered = new Map<string, EncodedBody>();
   readonly #archives = new Map<string, StoredRendition>();
   readonly #baseTags = new Map<string, string>();
+  readonly #lastSubscription = new Map<string, Representation>();
   /** How many documents were rendered: lets tests prove a 304 or a stored archive renders nothing. */
   readonly stats = { renders: 0 };
 
@@ -54,7 +55,10 @@ export class FeedPublisher {
     const head = this.#o.store.head();
     const page = head.openPage;
     const tag = `${html ? 'h' : 's'}${page.page}.${head.lastPosition}.${this.#baseTag(baseUrl)}`;
-    return {
+    // Revalidations ask for the same head again and again: reuse its representation.
+    const last = this.#lastSubscription.get(tag);
+    if (last) return last;
+    const rep: Representation = {
       contentType: html ? HTML_TYPE : ATOM_TYPE,
       etag: tag,
       lastModifiedMs: head.lastUpdatedMs,
@@ -68,6 +72,9 @@ export class FeedPublisher {
           : encodeAll(renderFeed(this.#feedDocument(baseUrl, page, entries, updated, false)));
       }),
     };
+    if (this.#lastSubscription.size >= 8) this.#lastSubscription.clear();
+    this.#lastSubscription.set(tag, rep);
+    return rep;
   }
 
   archive(n: number, baseUrl: string, html: boolean): ArchiveLookup {

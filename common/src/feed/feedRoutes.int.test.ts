@@ -113,6 +113,20 @@ describe('The feed over HTTP', function () {
       }
     });
 
+    it('sends the same 304 from the fast path in front of Koa as from the Koa route', async () => {
+      s = await startTestFeedServer();
+      s.append();
+      for (const headers of [{}, { 'accept-encoding': 'gzip' }, { accept: 'text/html' }] as Record<string, string>[]) {
+        const etag = (await get(s.feedUrl, headers)).headers['etag']!;
+        const fast = await get(s.feedUrl, { ...headers, 'if-none-match': etag });
+        // Any Prefer header sends the request through Koa; return=minimal changes nothing else.
+        const koa = await get(s.feedUrl, { ...headers, 'if-none-match': etag, prefer: 'return=minimal' });
+        expect([fast.status, koa.status]).to.deep.equal([304, 304]);
+        const comparable = (h: Record<string, string>) => Object.fromEntries(Object.entries(h).filter(([k]) => !['date', 'connection', 'keep-alive'].includes(k)));
+        expect(comparable(fast.headers)).to.deep.equal(comparable(koa.headers));
+      }
+    });
+
     it('answers If-Modified-Since with a 304, and a 200 once a new entry is committed', async () => {
       let clock = Date.now() - 10_000;
       s = await startTestFeedServer({ now: () => new Date(clock) });

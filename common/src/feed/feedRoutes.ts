@@ -73,9 +73,12 @@ export function createFeedRouter(o: FeedRoutesOptions): Router {
   return router;
 }
 
+/** What a feed resource is offered as, best first (Atom for anything that does not prefer HTML). */
+export const FEED_MEDIA_TYPES = ['application/atom+xml', 'application/xml', 'text/xml', 'text/html'];
+
 /** True when the client prefers HTML (a browser) over Atom (curl, feed readers, pollers). */
 export function wantsHtml(ctx: Context): boolean {
-  const choice = ctx.accepts('application/atom+xml', 'application/xml', 'text/xml', 'text/html');
+  const choice = ctx.accepts(FEED_MEDIA_TYPES);
   if (choice === false) throw new HttpProblem(406, 'Not acceptable', 'This resource is available as application/atom+xml or text/html');
   return choice === 'text/html';
 }

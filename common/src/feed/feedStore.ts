@@ -78,6 +78,8 @@ export class FeedStore {
   readonly #now: () => Date;
   readonly #events = new EventEmitter();
   readonly #q;
+  #head: FeedHead | undefined;
+  #headVersion = -1;
 
   constructor(db: Db, options: { pageSize: number; now?: () => Date }) {
     this.#db = db;
@@ -95,6 +97,7 @@ export class FeedStore {
       insert: db.prepare('INSERT INTO feed_entries (position, key, type, order_id, updated, body) VALUES (?, ?, ?, ?, ?, ?)'),
       range: db.prepare<[number, number], EntryRow>('SELECT * FROM feed_entries WHERE position BETWEEN ? AND ? ORDER BY position DESC'),
       byKey: db.prepare<[string], EntryRow>('SELECT * FROM feed_entries WHERE key = ?'),
+      dataVersion: db.prepare<[], number>('PRAGMA data_version').pluck(),
       rendition: db.prepare<[number, string], StoredRendition>('SELECT identity, gzip, br, etag, last_modified_ms AS lastModifiedMs FROM feed_archive_renditions WHERE page = ? AND base_url = ?'),
       putRendition: db.prepare('INSERT OR IGNORE INTO feed_archive_renditions (page, base_url, identity, gzip, br, etag, last_modified_ms) VALUES (?, ?, ?, ?, ?, ?, ?)'),
     };
@@ -139,16 +142,26 @@ export class FeedStore {
     };
     const { position: _p, key: _k, type: _t, orderId: _o, updated: _u, ...body } = stored;
     this.#q.insert.run(position, entry.key, entry.type, entry.orderId, updated, JSON.stringify(body));
+    this.#headVersion = -1;
     // better-sqlite3 transactions are synchronous: by the time a microtask runs, the caller's
     // transaction has committed (or rolled back, which costs a waiter one needless re-check).
     queueMicrotask(() => this.#events.emit('append', position));
     return stored;
   }
 
+  /**
+   * The newest position and the open page. Kept in memory between changes: this connection's
+   * appends mark it stale, and SQLite's data_version tells when another connection committed.
+   */
   head(): FeedHead {
+    const version = this.#q.dataVersion.get()!;
+    if (this.#head && version === this.#headVersion) return this.#head;
     const open = toPage(this.#q.openPage.get()!);
     const last = this.#q.last.get();
-    return { openPage: open, lastPosition: last?.position ?? 0, lastUpdatedMs: last ? Date.parse(last.updated) : this.createdMs };
+    this.#head = { openPage: open, lastPosition: last?.position ?? 0, lastUpdatedMs: last ? Date.parse(last.updated) : this.createdMs };
+    // Inside a transaction the head may include uncommitted entries: never keep that one.
+    this.#headVersion = this.#db.inTransaction ? -1 : version;
+    return this.#head;
   }
 
   page(n: number): FeedPage | undefined {

@@ -48,25 +48,46 @@ export interface Representation {
 }
 
 const CODING_SUFFIX = { identity: '', gzip: '-gzip', br: '-br' } as const;
+export type Coding = keyof typeof CODING_SUFFIX;
+/** The codings offered, best first, as `accepts` (and so Koa) negotiates them. */
+export const CODINGS: Coding[] = ['br', 'gzip', 'identity'];
+
+/**
+ * The validator and cache headers of a representation in one coding: the same for its 200 and
+ * its 304, whichever code path sends them.
+ */
+export function representationHeaders(rep: Representation, coding: Coding): Readonly<Record<string, string>> {
+  const lastModified = rep.lastModifiedMs === undefined ? undefined : lastModifiedHeader(rep.lastModifiedMs);
+  // Pollers ask for the same few representations over and over: build each header set once.
+  const key = `${rep.etag}\0${coding}\0${lastModified}\0${rep.cacheControl}`;
+  const cached = HEADER_SETS.get(key);
+  if (cached) return cached;
+  const headers: Record<string, string> = {
+    ETag: `"${rep.etag}${CODING_SUFFIX[coding]}"`,
+    'Cache-Control': rep.cacheControl,
+    Vary: 'Accept, Accept-Encoding',
+  };
+  if (lastModified !== undefined) headers['Last-Modified'] = new Date(lastModified).toUTCString();
+  if (rep.links && rep.links.length > 0) {
+    headers['Link'] = rep.links.map((l) => `<${l.href}>; rel="${l.rel}"${l.type ? `; type="${l.type}"` : ''}`).join(', ');
+  }
+  if (HEADER_SETS.size >= 256) HEADER_SETS.delete(HEADER_SETS.keys().next().value!);
+  HEADER_SETS.set(key, Object.freeze(headers));
+  return headers;
+}
+
+const HEADER_SETS = new Map<string, Readonly<Record<string, string>>>();
 
 /**
  * Answers a GET/HEAD from a representation: picks the coding, sets the validators and cache
- * headers, and answers 304 (same headers, no body) when the request's validators match,
- * evaluated as RFC 9110 section 13.2.2 says: If-None-Match first; If-Modified-Since only without it.
+ * headers, and answers 304 (same headers, no body) when the request's validators match.
  */
 export function sendRepresentation(ctx: Context, rep: Representation): void {
-  const coding = (ctx.acceptsEncodings('br', 'gzip', 'identity') || 'identity') as keyof typeof CODING_SUFFIX;
-  const etag = `"${rep.etag}${CODING_SUFFIX[coding]}"`;
+  const coding = (ctx.acceptsEncodings(CODINGS) || 'identity') as Coding;
+  const headers = representationHeaders(rep, coding);
   ctx.status = 200;
-  ctx.set('ETag', etag);
-  ctx.set('Cache-Control', rep.cacheControl);
-  ctx.vary('Accept');
-  ctx.vary('Accept-Encoding');
-  if (rep.lastModifiedMs !== undefined) ctx.set('Last-Modified', new Date(lastModifiedHeader(rep.lastModifiedMs)).toUTCString());
-  if (rep.links && rep.links.length > 0) {
-    ctx.set('Link', rep.links.map((l) => `<${l.href}>; rel="${l.rel}"${l.type ? `; type="${l.type}"` : ''}`).join(', '));
-  }
-  if (isNotModified(ctx, etag, rep.lastModifiedMs)) {
+  ctx.set(headers);
+  if (isNotModified(ctx.get('If-None-Match'), ctx.get('If-Modified-Since'), headers['ETag']!, rep.lastModifiedMs)) {
     ctx.status = 304;
     return;
   }
@@ -76,13 +97,15 @@ export function sendRepresentation(ctx: Context, rep: Representation): void {
   ctx.body = body[coding];
 }
 
-function isNotModified(ctx: Context, etag: string, lastModifiedMs: number | undefined): boolean {
-  const inm = ctx.get('If-None-Match');
+/**
+ * RFC 9110 section 13.2.2: If-None-Match (weak comparison) decides when present;
+ * If-Modified-Since only without it.
+ */
+export function isNotModified(inm: string | undefined, ims: string | undefined, etag: string, lastModifiedMs: number | undefined): boolean {
   if (inm) {
     if (inm.trim() === '*') return true;
     return inm.split(',').some((t) => t.trim().replace(/^W\//, '') === etag);
   }
-  const ims = ctx.get('If-Modified-Since');
   if (ims && lastModifiedMs !== undefined) {
     const since = Date.parse(ims);
     return !Number.isNaN(since) && wholeSecond(lastModifiedMs) <= since;

@@ -1,4 +1,4 @@
-import type { Server } from 'node:http';
+import { type RequestListener, type Server, createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type Koa from 'koa';
 
@@ -9,9 +9,9 @@ export interface RunningServer {
 }
 
 /** Listens on host:port (0 picks a free port) and resolves once it accepts connections. */
-export function listen(app: Koa, host: string, port: number): Promise<RunningServer> {
+export function listen(app: Koa | RequestListener, host: string, port: number): Promise<RunningServer> {
   return new Promise((resolve, reject) => {
-    const server = app.listen(port, host);
+    const server = createServer(typeof app === 'function' ? app : app.callback()).listen(port, host);
     server.keepAliveTimeout = 65_000;
     server.once('error', reject);
     server.once('listening', () => {

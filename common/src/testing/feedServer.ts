@@ -1,5 +1,4 @@
 import { randomUUID } from 'node:crypto';
-import type { Middleware } from 'koa';
 import { openDatabase, migrate, inWriteTransaction, type Db } from '../db/database.ts';
 import { FeedPublisher } from '../feed/feedPublisher.ts';
 import { createFeedRouter } from '../feed/feedRoutes.ts';
@@ -7,7 +6,8 @@ import { FeedStore, feedMigrations } from '../feed/feedStore.ts';
 import type { NewFeedEntry, StoredFeedEntry } from '../feed/feedEntry.ts';
 import { createBaseApp } from '../http/baseApp.ts';
 import { createLogger } from '../log/logger.ts';
-import { listen, type RunningServer } from '../service/runServer.ts';
+import { createFeedFastPath, withFastPath } from '../feed/feedFastPath.ts';
+import { takePort } from './http.ts';
 import { el } from '../xml/xhtml.ts';
 
 export interface TestFeedServer {
@@ -54,12 +54,17 @@ export async function startTestFeedServer(options: { pageSize?: number; file?: s
       requests.push({ path: ctx.path, status: ctx.status, bytes, ifNoneMatch: ctx.get('If-None-Match') || undefined });
     }
   });
-  // The links need the port, known only once listening: the router is built after listen.
-  let routes: Middleware = async (_ctx, next) => next();
-  app.use((ctx, next) => routes(ctx, next));
-  const server: RunningServer = await listen(app, '127.0.0.1', options.port ?? 0);
-  const router = createFeedRouter({ publisher, baseUrl: server.url, feedToken: options.feedToken, longPollMaxSeconds: 30 });
-  routes = router.routes() as Middleware;
+  // The links need the port: take it first, then build the routes and start serving.
+  const port = await takePort(options.port ?? 0);
+  const feedOptions = { publisher, baseUrl: port.url, feedToken: options.feedToken, longPollMaxSeconds: 30 };
+  app.use(createFeedRouter(feedOptions).routes());
+  const fast = createFeedFastPath(feedOptions);
+  port.serve(withFastPath((req, res) => {
+    if (!fast(req, res)) return false;
+    requests.push({ path: '/feed', status: 304, bytes: 0, ifNoneMatch: req.headers['if-none-match'] });
+    return true;
+  }, app.callback()));
+  const server = { url: port.url, close: () => port.close() };
   return {
     url: server.url,
     feedUrl: `${server.url}/feed`,

@@ -27,7 +27,7 @@ export async function startOrderService(dataDir: string, env: Record<string, str
   migrate(db, migrations);
   const built = createApp({ db, config, logger: createLogger({}, 'silent') });
   if (hooks.onRequest) port.serve(hooks.onRequest);
-  port.serve(built.app.callback());
+  port.serve(built.handler);
   return {
     ...built,
     url,

@@ -19,7 +19,7 @@ export async function startShippingService(dataDir: string, env: Record<string, 
   const db = openDatabase(join(config.dataDir, 'shipping.db'));
   migrate(db, migrations);
   const built = createApp({ db, config, logger: createLogger({}, 'silent'), consumer: { backoff: { baseMs: 1, maxMs: 5 }, maxAttempts: 2 }, ...(now ? { now } : {}) });
-  port.serve(built.app.callback());
+  port.serve(built.handler);
   return {
     ...built,
     url,
