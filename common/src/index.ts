@@ -23,3 +23,4 @@ export { FeedFetchError, type FetchTimeouts } from './consumer/feedFetcher.ts';
 export { FeedConsistencyError } from './consumer/readPlan.ts';
 export { runPollLoop } from './consumer/pollLoop.ts';
 export { createFeedFastPath, withFastPath } from './feed/feedFastPath.ts';
+export { WriteBatcher } from './db/writeBatcher.ts';

@@ -1,7 +1,7 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import type { RequestListener } from 'node:http';
 import type Koa from 'koa';
-import { type Db, FeedPublisher, FeedStore, type Logger, createBaseApp, createFeedFastPath, createFeedRouter, withFastPath } from '@shop/common';
+import { type Db, FeedPublisher, FeedStore, type Logger, WriteBatcher, createBaseApp, createFeedFastPath, createFeedRouter, withFastPath } from '@shop/common';
 import type { OrderServiceConfig } from './config.ts';
 import { OrderStore } from './db/orderStore.ts';
 import { orderIdFrom } from './domain/orderId.ts';
@@ -45,7 +45,7 @@ export function createApp(deps: AppDeps): OrderApp {
   const app = createBaseApp(deps.logger);
   const feedOptions = { publisher, baseUrl: config.publicUrl, feedToken: config.feedToken, longPollMaxSeconds: config.longPollMaxSeconds };
   const feedRouter = createFeedRouter(feedOptions);
-  const orderRouter = createOrderRouter({ orders, apiToken: config.apiToken, now, newOrderId: deps.newOrderId ?? (() => orderIdFrom(randomBytes(10))) });
+  const orderRouter = createOrderRouter({ orders, writes: new WriteBatcher(deps.db), apiToken: config.apiToken, now, newOrderId: deps.newOrderId ?? (() => orderIdFrom(randomBytes(10))) });
   app.use(feedRouter.routes()).use(feedRouter.allowedMethods());
   app.use(orderRouter.routes()).use(orderRouter.allowedMethods());
   return { app, handler: withFastPath(createFeedFastPath(feedOptions), app.callback()), feed, publisher, orders };

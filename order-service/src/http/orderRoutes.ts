@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import Router from '@koa/router';
-import { HttpProblem, conflict, notFound, readJsonBody, requireBearer, unprocessable } from '@shop/common';
+import { HttpProblem, type WriteBatcher, conflict, notFound, readJsonBody, requireBearer, unprocessable } from '@shop/common';
 import type { OrderStore } from '../db/orderStore.ts';
 import type { Order } from '../domain/order.ts';
 import { parseOrderRequest } from '../domain/parseOrderRequest.ts';
@@ -8,6 +8,8 @@ import { orderView } from './orderView.ts';
 
 export interface OrderRoutesDeps {
   readonly orders: OrderStore;
+  /** Concurrent writes share one commit (group commit); each answer waits for it. */
+  readonly writes: WriteBatcher;
   readonly apiToken: string | undefined;
   readonly now: () => Date;
   readonly newOrderId: () => string;
@@ -26,10 +28,9 @@ export function createOrderRouter(deps: OrderRoutesDeps): Router {
     const body = await readJsonBody(ctx);
     const parsed = parseOrderRequest(body);
     if (!parsed.ok) throw unprocessable('The order is not valid; see errors', { errors: parsed.errors });
-    const result = deps.orders.place(
-      { type: 'PlaceOrder', orderId: deps.newOrderId(), at: deps.now().toISOString(), ...parsed.value },
-      idempotencyKey ? { key: idempotencyKey, requestHash: createHash('sha256').update(JSON.stringify(parsed.value)).digest('hex') } : undefined,
-    );
+    const command = { type: 'PlaceOrder' as const, orderId: deps.newOrderId(), at: deps.now().toISOString(), ...parsed.value };
+    const idempotency = idempotencyKey ? { key: idempotencyKey, requestHash: createHash('sha256').update(JSON.stringify(parsed.value)).digest('hex') } : undefined;
+    const result = await deps.writes.run(() => deps.orders.place(command, idempotency));
     if (result.kind === 'key-reused') {
       throw unprocessable('This Idempotency-Key was already used for a different order', { orderId: result.orderId });
     }
@@ -57,7 +58,8 @@ export function createOrderRouter(deps: OrderRoutesDeps): Router {
       }
       reason = typeof r === 'string' && r.trim() !== '' ? r.trim() : null;
     }
-    const decision = deps.orders.handle({ type: 'CancelOrder', orderId, at: deps.now().toISOString(), reason });
+    const at = deps.now().toISOString();
+    const decision = await deps.writes.run(() => deps.orders.handle({ type: 'CancelOrder', orderId, at, reason }));
     if (!decision.ok) {
       if (decision.reason === 'not-found') throw notFound(`There is no order ${orderId}`);
       throw conflict(`Order ${orderId} is already cancelled`, { orderId });
