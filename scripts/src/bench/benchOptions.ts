@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { request } from 'undici';
 import type { BenchRow } from './benchRow.ts';
@@ -24,6 +24,7 @@ export function benchOptions(env: NodeJS.ProcessEnv = process.env): BenchOptions
 export const RESULTS_DIR = resolve(process.env['INIT_CWD'] ?? process.cwd(), 'bench-results');
 
 export function scratchDir(name: string): { dir: string; remove(): void } {
+  mkdirSync(RESULTS_DIR, { recursive: true });
   const dir = mkdtempSync(join(RESULTS_DIR, `tmp-${name}-`));
   return { dir, remove: () => rmSync(dir, { recursive: true, force: true }) };
 }
