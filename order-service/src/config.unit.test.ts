@@ -1,0 +1,31 @@
+import { expect } from 'chai';
+import { ConfigError } from '@shop/common';
+import { loadConfig } from './config.ts';
+
+describe('Order service config', () => {
+  it('has working defaults', () => {
+    const c = loadConfig({ INIT_CWD: '/srv/shop' });
+    expect(c).to.include({ port: 3001, host: '127.0.0.1', dataDir: '/srv/shop/data/order-service', publicUrl: 'http://127.0.0.1:3001', feedPageSize: 100 });
+    expect(Object.isFrozen(c)).to.equal(true);
+  });
+
+  it('derives PUBLIC_URL from HOST and PORT, and takes an explicit one without a trailing slash', () => {
+    expect(loadConfig({ PORT: '8080', HOST: '::1' }).publicUrl).to.equal('http://[::1]:8080');
+    expect(loadConfig({ PUBLIC_URL: 'https://orders.example.com/' }).publicUrl).to.equal('https://orders.example.com');
+  });
+
+  it('names every problem at once', () => {
+    const bad = () => loadConfig({ PORT: 'eighty', FEED_PAGE_SIZE: '0', PUBLIC_URL: 'ftp://x', API_TOKEN: 'short' });
+    expect(bad).to.throw(ConfigError);
+    try {
+      bad();
+    } catch (err) {
+      expect((err as ConfigError).problems).to.deep.equal([
+        'PORT must be a whole number from 0 to 65535, got "eighty"',
+        'FEED_PAGE_SIZE must be a whole number from 1 to 10000, got "0"',
+        'PUBLIC_URL must be an absolute http(s) URL with no query, got "ftp://x"',
+        'API_TOKEN must be at least 16 characters when set',
+      ]);
+    }
+  });
+});
