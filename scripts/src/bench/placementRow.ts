@@ -3,11 +3,13 @@ import { type BenchOptions, ORDER_BODY, atLeast, scratchDir } from './benchOptio
 import { load, sideBySide } from './load.ts';
 import { withServers } from './servers.ts';
 
-/** Why row 6 misses, measured in-process on this machine (OrderStore.place in a loop, 5,000 orders). */
-const MISS_PLACEMENT = 'Why: every order is its own durable write transaction, one writer at a time; OrderStore.place '
-  + 'alone costs ~260-300 us an order on a WAL file here (~90 us in :memory:, ~150 us without WAL checkpoints, '
-  + 'whose fsyncs are slow on this VM), more than the whole baseline request (~0.1 ms). The CPU part was '
-  + 'fixed (Intl.NumberFormat built per amount: 2x); 0.5 would need group commit (several orders a transaction)';
+/** Why row 6 misses, measured in-process on this machine (OrderStore.place in a loop, 6,000 orders). */
+const MISS_PLACEMENT = 'Why: each order is a durable write (validate, decide, event + formatted feed entry in one SQLite '
+  + 'transaction on a WAL file, read the order back) on one writer thread. In-process here an order costs ~77 us in '
+  + ':memory:, ~205 us on the WAL file one per transaction, ~133 us with group commit (10 a transaction, now on) and '
+  + '~102 us of that without WAL checkpoints, whose fsyncs are slow on this VM: more than the whole baseline request '
+  + '(~50 us). Group commit took the service from ~1,700-2,300 to ~2,900-3,500 req/s here; 0.5 would need '
+  + 'the writes off the request thread (a writer thread, checkpoints in the background) and a core to run it on';
 
 /**
  * Row 6: POST /orders on the real order service (parse, decide, event + feed entry in one
