@@ -44,4 +44,16 @@ describe('WriteBatcher (group commit)', () => {
     other.close();
     db.close();
   });
+
+  it('fails every write of the batch, and stores none, when one write loses the whole transaction', async () => {
+    const { db, batcher, insert, count } = setup('lost');
+    db.exec("CREATE TRIGGER no_poison BEFORE INSERT ON t WHEN NEW.v = 'poison' BEGIN SELECT RAISE(ROLLBACK, 'poisoned'); END");
+    const outcomes = await Promise.allSettled(['a', 'poison', 'c', 'd'].map((v) => batcher.run(() => insert.run(v))));
+    expect(outcomes.map((o) => o.status)).to.deep.equal(['rejected', 'rejected', 'rejected', 'rejected']);
+    expect(count()).to.equal(0);
+    expect(db.inTransaction).to.equal(false);
+    await batcher.run(() => insert.run('after'));
+    expect(count()).to.equal(1);
+    db.close();
+  });
 });

@@ -51,12 +51,16 @@ export class WriteBatcher {
           try {
             outcomes.push({ ok: true, value: this.#db.transaction(job.fn)() });
           } catch (error) {
+            // Some errors (disk full, I/O, RAISE(ROLLBACK)) undo the whole transaction, not just
+            // the savepoint: then nothing of this batch is stored, and no later write may run
+            // outside it. Fail the batch as a whole.
+            if (!this.#db.inTransaction) throw error;
             outcomes.push({ ok: false, error });
           }
         }
       }).immediate();
     } catch (error) {
-      // The commit itself failed (disk full, I/O error): nothing of this batch is stored.
+      // The transaction was lost or the commit failed: nothing of this batch is stored.
       for (const job of jobs) job.reject(error);
       return;
     }
