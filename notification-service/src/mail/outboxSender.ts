@@ -72,7 +72,11 @@ export class OutboxSender {
   async #run(): Promise<SendResult> {
     let sent = 0;
     let failed = 0;
+    // An order whose email failed gets nothing more in this run: its "on its way" email must
+    // never overtake its confirmation.
+    const held = new Set<string>();
     for (const email of this.store.unsent()) {
+      if (held.has(email.orderId)) continue;
       try {
         const raw = email.raw ?? this.store.setRaw(email.id, await buildMime(email, this.o.from));
         await this.transport.deliver(email, raw);
@@ -83,6 +87,7 @@ export class OutboxSender {
       } catch (err) {
         const error = err instanceof Error ? err.message : String(err);
         this.store.markFailed(email.id, error);
+        held.add(email.orderId);
         this.o.logger.error('email not sent', { emailId: email.id, orderId: email.orderId, kind: email.kind, error });
         failed++;
       }

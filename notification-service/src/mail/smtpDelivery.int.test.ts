@@ -52,4 +52,43 @@ describe('Delivering the outbox over SMTP', () => {
       await new Promise<void>((done) => smtp.close(() => done()));
     }
   });
+
+  it('never lets the dispatch email overtake a confirmation that failed to send', async () => {
+    const subjects: string[] = [];
+    let refuseNext = true;
+    const smtp = new SMTPServer({
+      authOptional: true, disabledCommands: ['STARTTLS'], logger: false,
+      onData(stream, _session, done) {
+        simpleParser(stream).then((mail) => {
+          if (refuseNext) {
+            refuseNext = false;
+            done(Object.assign(new Error('try again later'), { responseCode: 451 }));
+            return;
+          }
+          subjects.push(mail.subject ?? '');
+          done();
+        }, done);
+      },
+    });
+    smtp.listen(0, '127.0.0.1');
+    await once(smtp.server, 'listening');
+    const feeds = await startShopFeeds();
+    const dir = tempDir();
+    let db: Db | undefined;
+    try {
+      const config = feeds.config(dir.path, { SMTP_URL: `smtp://127.0.0.1:${(smtp.server.address() as AddressInfo).port}` });
+      db = openDatabase(config.dbFile);
+      migrate(db, notificationMigrations);
+      const service = buildNotificationService(db, config, { logger: createLogger({}, 'silent') });
+      feeds.place('ORD-F'); feeds.pay('ORD-F'); feeds.schedule('ORD-F'); feeds.dispatch('ORD-F');
+      for (let i = 0; i < 3; i++) await service.cycle();
+      await service.stop();
+      expect(subjects.map((x) => (/confirmed/.test(x) ? 'confirmation' : 'dispatched'))).to.deep.equal(['confirmation', 'dispatched']);
+    } finally {
+      db?.close();
+      await feeds.close();
+      dir.remove();
+      await new Promise<void>((done) => smtp.close(() => done()));
+    }
+  });
 });
