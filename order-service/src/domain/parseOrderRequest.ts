@@ -18,6 +18,8 @@ export type Parsed<T> = { readonly ok: true; readonly value: T } | { readonly ok
 
 const REGIONS = new Intl.DisplayNames(['en'], { type: 'region', fallback: 'none' });
 const MAX_LINES = 100;
+/** The largest order total, in minor units (pence, cents): 10^12, well inside 2^53 and billing's limit. */
+export const MAX_ORDER_TOTAL_MINOR = 1_000_000_000_000n;
 
 /** Checks a `POST /orders` body and turns it into domain values, reporting every problem at once. */
 export function parseOrderRequest(body: unknown): Parsed<OrderRequest> {
@@ -58,6 +60,11 @@ export function parseOrderRequest(body: unknown): Parsed<OrderRequest> {
       if (sku && lineName && quantity && unitPriceMinor !== undefined && delivery) lines.push({ sku, name: lineName, quantity, unitPriceMinor, delivery });
     });
   }
+
+  // Totals are summed exactly (bigint) and kept well inside what every reader can hold: the feed
+  // publishes them as decimal strings, and billing refuses more than 10^14 minor units.
+  const total = lines.reduce((sum, l) => sum + BigInt(l.quantity) * BigInt(l.unitPriceMinor), 0n);
+  if (total > MAX_ORDER_TOTAL_MINOR) fail('/lines', `the order total must be at most ${MAX_ORDER_TOTAL_MINOR} in minor units of the currency`);
 
   const needsAddress = lines.some((l) => l.delivery === 'physical');
   const addrRaw = body['shippingAddress'];

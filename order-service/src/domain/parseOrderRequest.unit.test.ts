@@ -44,6 +44,12 @@ describe('parseOrderRequest', () => {
     expect(pointers({ ...adaOrder, currency: 'JPY' })).to.deep.equal(['/lines/0/unitPrice', '/lines/1/unitPrice']);
   });
 
+  it('refuses an order whose total no reader could hold exactly', () => {
+    const huge = { ...adaOrder, lines: [{ ...adaOrder.lines[0], quantity: 9999, unitPrice: '999999999999.99' }] };
+    expect(pointers(huge)).to.deep.equal(['/lines']);
+    expect(pointers({ ...adaOrder, lines: [{ ...adaOrder.lines[0], quantity: 10, unitPrice: '999999999.99' }] })).to.deep.equal([]);
+  });
+
   it('refuses a body that is not an object', () => {
     expect(pointers([1, 2])).to.deep.equal(['']);
   });
