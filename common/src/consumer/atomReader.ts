@@ -101,7 +101,7 @@ function withoutEntriesBefore(xml: string, fromPosition: number): { xml: string;
   if (fromPosition <= 1) return none;
   const prefix = /^[\s\S]*?<feed\b[^>]*\sxmlns:([A-Za-z_][\w.-]*)="urn:example:shop:feed:1"/.exec(xml)?.[1];
   if (prefix === undefined || /<[A-Za-z_][\w.-]*:entry[\s>\/]|<entry[\s\/]/.test(xml)) return none;
-  const positionOf = new RegExp(`<${prefix}:position>(\\d+)</${prefix}:position>`);
+  const positionOf = new RegExp(`<${prefix}:position>(\\d+)</${prefix}:position>`, 'g');
   const kept: string[] = [];
   let skippedThrough = 0;
   let from = 0;
@@ -110,7 +110,10 @@ function withoutEntriesBefore(xml: string, fromPosition: number): { xml: string;
     if (end === -1) return none;
     kept.push(xml.slice(from, start));
     const entry = xml.slice(start, end + '</entry>'.length);
-    const position = Number(positionOf.exec(entry)?.[1] ?? Number.NaN);
+    // Skip unread only what is plainly an old entry: exactly one position, and no CDATA or
+    // comment that could hide markup. Anything else is kept and parsed in full.
+    const found = [...entry.matchAll(positionOf)];
+    const position = found.length === 1 && !entry.includes('<![CDATA[') && !entry.includes('<!--') ? Number(found[0]![1]) : Number.NaN;
     if (position >= fromPosition || Number.isNaN(position)) kept.push(entry);
     else skippedThrough = Math.max(skippedThrough, position);
     from = end + '</entry>'.length;

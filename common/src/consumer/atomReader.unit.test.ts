@@ -105,6 +105,13 @@ describe('readFeedDocument from a position', () => {
     expect(() => readFeedDocument(feed(entry(4).replace('<id>urn:uuid:4</id>', ''), entry(3)), { fromPosition: 3 })).to.throw(/no atom:id/);
   });
 
+  it('reads in full an entry it cannot plainly place, so a position hidden in CDATA cannot drop it', () => {
+    const sneaky = entry(3, '<summary><![CDATA[ <shop:position>1</shop:position> ]]></summary>');
+    expect(readFeedDocument(feed(sneaky, entry(2), entry(1)), { fromPosition: 2 }).entries.map((e) => e.position)).to.deep.equal([2, 3]);
+    const twice = entry(3, '<shop:note><shop:position>1</shop:position></shop:note>');
+    expect(readFeedDocument(feed(twice, entry(2)), { fromPosition: 2 }).entries.map((e) => e.position)).to.deep.equal([2, 3]);
+  });
+
   it('gives the same entries as a full read', () => {
     const xml = feed(entry(6), entry(5), entry(4), entry(3));
     const full = readFeedDocument(xml).entries.filter((e) => e.position >= 5);
