@@ -248,7 +248,7 @@ export class FeedConsumer {
       const max = this.#o.maxAttempts ?? 5;
       if ((this.#o.onFailure ?? 'park') === 'park' && attempts >= max) {
         this.#db.transaction(() => {
-          this.#store.advance(from, entry);
+          if (!this.#store.advance(from, entry)) throw new FeedConsistencyError(`the read position of ${this.name} moved under this poll (another process reading the same subscription?)`);
           this.#store.park(entry, error, attempts, this.#now().toISOString());
           this.#store.clearAttempts();
         }).immediate();

@@ -65,7 +65,8 @@ export class FeedPublisher {
       cacheControl: this.#subscriptionCacheControl(),
       links: this.#pageLinks(baseUrl, page, false),
       body: () => this.#memo(tag, () => {
-        const entries = this.#o.store.entriesOf(page);
+        // Exactly the entries the validator names, even if more were committed since.
+        const entries = this.#o.store.entriesOf(page, head.lastPosition);
         const updated = new Date(head.lastUpdatedMs).toISOString();
         return html
           ? this.#htmlPage(baseUrl, page, entries, false)

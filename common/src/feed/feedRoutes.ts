@@ -33,7 +33,8 @@ export function createFeedRouter(o: FeedRoutesOptions): Router {
     const wait = html ? 0 : Math.min(preferredWait(ctx.get('Prefer')), o.longPollMaxSeconds);
     if (wait > 0) {
       const before = publisher.subscription(baseUrl, false);
-      if (!ctx.get('If-None-Match') || ctx.get('If-None-Match').includes(before.etag)) {
+      // Wait only for a client that already has the current document; anyone else is answered now.
+      if (ctx.get('If-None-Match').includes(before.etag)) {
         const abort = new AbortController();
         ctx.req.once('close', () => abort.abort());
         await publisher.waitForEntryAfter(publisher.store.head().lastPosition, wait * 1000, abort.signal);

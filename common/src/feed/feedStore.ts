@@ -156,8 +156,8 @@ export class FeedStore {
   head(): FeedHead {
     const version = this.#q.dataVersion.get()!;
     if (this.#head && version === this.#headVersion) return this.#head;
-    const open = toPage(this.#q.openPage.get()!);
-    const last = this.#q.last.get();
+    // Both reads in one snapshot, so another process rolling the page over cannot split them.
+    const [open, last] = this.#db.transaction(() => [toPage(this.#q.openPage.get()!), this.#q.last.get()] as const).deferred();
     this.#head = { openPage: open, lastPosition: last?.position ?? 0, lastUpdatedMs: last ? Date.parse(last.updated) : this.createdMs };
     // Inside a transaction the head may include uncommitted entries: never keep that one.
     this.#headVersion = this.#db.inTransaction ? -1 : version;
@@ -169,9 +169,9 @@ export class FeedStore {
     return row ? toPage(row) : undefined;
   }
 
-  /** The entries of a page, newest first (the order feed readers expect). */
-  entriesOf(page: FeedPage): StoredFeedEntry[] {
-    return this.#q.range.all(page.firstPosition, page.firstPosition + page.capacity - 1).map(toEntry);
+  /** The entries of a page (up to a position, for a document that must match its head), newest first. */
+  entriesOf(page: FeedPage, upTo = Number.MAX_SAFE_INTEGER): StoredFeedEntry[] {
+    return this.#q.range.all(page.firstPosition, Math.min(page.firstPosition + page.capacity - 1, upTo)).map(toEntry);
   }
 
   entry(key: string): StoredFeedEntry | undefined {
