@@ -33,7 +33,7 @@ export async function runCli(args: readonly string[], env: Readonly<Record<strin
       case 'replay': {
         if (!consumer || !atomId) { out(USAGE); return 2; }
         const r = consumer.replayParked(atomId);
-        out(r.ok ? `replayed ${atomId}; any email it decided is in the outbox` : `not replayed: ${r.reason}${r.error ? `: ${r.error}` : ''}`);
+        out(r.ok ? `replayed ${atomId} (and ${r.replayed - 1} later entries of its order held behind it); any email it decided is in the outbox` : `not replayed: ${r.reason}${r.error ? `: ${r.error}` : ''}`);
         return r.ok ? 0 : 1;
       }
       case 'reset':

@@ -45,6 +45,15 @@ export const consumerMigrations: readonly Migration[] = [
       );
     `,
   },
+  {
+    id: 'consumer-002-parked-by-order',
+    sql: `
+      -- Later entries of an order wait behind its parked entry, so they need finding by order.
+      ALTER TABLE consumer_parked ADD COLUMN order_id TEXT;
+      UPDATE consumer_parked SET order_id = json_extract(entry, '$.orderId');
+      CREATE INDEX consumer_parked_order ON consumer_parked (name, order_id, position);
+    `,
+  },
 ];
 
 export interface SubscriptionRow {
@@ -104,7 +113,8 @@ export class ConsumerStore {
       attempts: db.prepare<[string, string], { attempts: number }>('SELECT attempts FROM consumer_attempts WHERE name = ? AND atom_id = ?'),
       bumpAttempt: db.prepare('INSERT INTO consumer_attempts (name, atom_id, attempts, last_error) VALUES (?, ?, 1, ?) ON CONFLICT (name, atom_id) DO UPDATE SET attempts = attempts + 1, last_error = excluded.last_error'),
       clearAttempts: db.prepare('DELETE FROM consumer_attempts WHERE name = ?'),
-      park: db.prepare('INSERT OR REPLACE INTO consumer_parked (name, atom_id, position, entry, error, attempts, parked_at) VALUES (?, ?, ?, ?, ?, ?, ?)'),
+      park: db.prepare('INSERT OR REPLACE INTO consumer_parked (name, atom_id, position, entry, error, attempts, parked_at, order_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?)'),
+      parkedOfOrder: db.prepare<[string, string], ParkedRow>('SELECT * FROM consumer_parked WHERE name = ? AND order_id = ? ORDER BY position'),
       parked: db.prepare<[string], ParkedRow>('SELECT * FROM consumer_parked WHERE name = ? ORDER BY position'),
       parkedOne: db.prepare<[string, string], ParkedRow>('SELECT * FROM consumer_parked WHERE name = ? AND atom_id = ?'),
       unpark: db.prepare('DELETE FROM consumer_parked WHERE name = ? AND atom_id = ?'),
@@ -135,9 +145,11 @@ export class ConsumerStore {
   clearAttempts(): void { this.#q.clearAttempts.run(this.#name); }
 
   park(entry: ConsumedEntry, error: string, attempts: number, at: string): void {
-    this.#q.park.run(this.#name, entry.atomId, entry.position, JSON.stringify(entry), error, attempts, at);
+    this.#q.park.run(this.#name, entry.atomId, entry.position, JSON.stringify(entry), error, attempts, at, entry.orderId);
   }
   parked(): ParkedEntry[] { return this.#q.parked.all(this.#name).map(toParked); }
+  /** The parked entries of one order, oldest first. */
+  parkedOfOrder(orderId: string): ParkedEntry[] { return this.#q.parkedOfOrder.all(this.#name, orderId).map(toParked); }
   parkedOne(atomId: string): ParkedEntry | undefined {
     const row = this.#q.parkedOne.get(this.#name, atomId);
     return row ? toParked(row) : undefined;

@@ -164,9 +164,25 @@ describe('FeedConsumer when the handler fails', () => {
     expect(parked[0]).to.include({ position: 2, orderId: 'POISON', attempts: 3 });
     expect(c.replayParked(parked[0]!.atomId)).to.deep.equal({ ok: false, reason: 'handler-failed', error: 'cannot handle this one' });
     heal();
-    expect(c.replayParked(parked[0]!.atomId)).to.deep.equal({ ok: true });
+    expect(c.replayParked(parked[0]!.atomId)).to.deep.equal({ ok: true, replayed: 1 });
     expect(c.status().parked).to.have.length(0);
     expect(applied(db)).to.deep.equal([1, 3, 4, 5, 2]);
+  });
+
+  it('holds the later entries of a parked order behind it, and replays them after it, in order', async () => {
+    const { heal } = await setUp('park');
+    for (let i = 0; i < 3; i++) await c.pollOnce();
+    feed.append({ orderId: 'POISON' }); // position 6: the same order, later
+    feed.append({ orderId: 'ORD-7' });
+    expect(await c.pollOnce()).to.include({ kind: 'read', processed: 1, parked: 1, position: 7 });
+    expect(applied(db), 'position 6 was not handled before position 2').to.deep.equal([1, 3, 4, 5, 7]);
+    const parked = c.status().parked;
+    expect(parked.map((p) => [p.position, p.orderId])).to.deep.equal([[2, 'POISON'], [6, 'POISON']]);
+    expect(c.replayParked(parked[1]!.atomId)).to.include({ ok: false, reason: 'earlier-entry-parked' });
+    heal();
+    expect(c.replayParked(parked[0]!.atomId)).to.deep.equal({ ok: true, replayed: 2 });
+    expect(applied(db)).to.deep.equal([1, 3, 4, 5, 7, 2, 6]);
+    expect(c.status().parked).to.have.length(0);
   });
 
   it('blocks the feed at the failing entry when configured to block', async () => {

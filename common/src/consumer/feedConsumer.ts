@@ -60,7 +60,9 @@ export interface ConsumerStatus extends SubscriptionRow {
   readonly totals: { readonly polls: number; readonly requests: number; readonly bytes: number; readonly notModified: number };
 }
 
-export type ReplayResult = { readonly ok: true } | { readonly ok: false; readonly reason: 'not-parked' | 'handler-failed'; readonly error?: string };
+export type ReplayResult =
+  | { readonly ok: true; readonly replayed: number }
+  | { readonly ok: false; readonly reason: 'not-parked' | 'handler-failed' | 'earlier-entry-parked'; readonly error?: string };
 
 /** The handler threw: the feed is fine, the entry is not (yet) applicable. */
 class HandlerFailed extends Error {
@@ -112,19 +114,29 @@ export class FeedConsumer {
 
   parked(): ParkedEntry[] { return this.#store.parked(); }
 
-  /** Runs the handler on a parked entry again; on success the entry leaves the parking lot. */
+  /**
+   * Runs the handler again on a parked entry and then on the entries of the same order that were
+   * held behind it, in feed order, each leaving the parking lot as it succeeds. Refused for an
+   * entry with an older one of its order still parked: an order's entries apply in order.
+   */
   replayParked(atomId: string): ReplayResult {
     const p = this.#store.parkedOne(atomId);
     if (!p) return { ok: false, reason: 'not-parked' };
-    try {
-      this.#db.transaction(() => { this.#o.handler(p.entry); this.#store.unpark(atomId); }).immediate();
-      this.#log.info('parked entry replayed', { atomId, position: p.position });
-      return { ok: true };
-    } catch (err) {
-      const error = message(err);
-      this.#store.parkFailedAgain(atomId, error);
-      return { ok: false, reason: 'handler-failed', error };
+    const ofOrder = this.#store.parkedOfOrder(p.orderId);
+    if (ofOrder[0]?.atomId !== atomId) return { ok: false, reason: 'earlier-entry-parked', error: `replay ${ofOrder[0]?.atomId} (position ${ofOrder[0]?.position}) first` };
+    let replayed = 0;
+    for (const next of ofOrder) {
+      try {
+        this.#db.transaction(() => { this.#o.handler(next.entry); this.#store.unpark(next.atomId); }).immediate();
+        this.#log.info('parked entry replayed', { atomId: next.atomId, position: next.position, orderId: next.orderId });
+        replayed++;
+      } catch (err) {
+        const error = message(err);
+        this.#store.parkFailedAgain(next.atomId, error);
+        return { ok: false, reason: 'handler-failed', error: replayed > 0 ? `${replayed} replayed, then ${next.atomId}: ${error}` : error };
+      }
     }
+    return { ok: true, replayed };
   }
 
   /** Forgets the read position: the next poll reads the feed again from its oldest archive. */
@@ -233,6 +245,18 @@ export class FeedConsumer {
   }
 
   #apply(entry: ConsumedEntry, from: number): 'processed' | 'parked' {
+    if ((this.#o.onFailure ?? 'park') === 'park') {
+      const waitingFor = this.#store.parkedOfOrder(entry.orderId)[0];
+      if (waitingFor) {
+        // An order's entries apply in order: this one waits behind its parked predecessor.
+        this.#db.transaction(() => {
+          if (!this.#store.advance(from, entry)) throw new FeedConsistencyError(`the read position of ${this.name} moved under this poll (another process reading the same subscription?)`);
+          this.#store.park(entry, `held behind ${waitingFor.atomId} (position ${waitingFor.position}), parked earlier for the same order`, 0, this.#now().toISOString());
+        }).immediate();
+        this.#log.warn('entry held behind a parked entry of its order', { atomId: entry.atomId, position: entry.position, orderId: entry.orderId, behind: waitingFor.atomId });
+        return 'parked';
+      }
+    }
     try {
       this.#db.transaction(() => {
         if (!this.#store.advance(from, entry)) throw new FeedConsistencyError(`the read position of ${this.name} moved under this poll (another process reading the same subscription?)`);
