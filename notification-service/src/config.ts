@@ -1,5 +1,5 @@
 import { join } from 'node:path';
-import { EnvReader } from '@shop/common';
+import { EnvReader, readLogLevel } from '@shop/common';
 import { validate as validCron } from 'node-cron';
 import { parseShard, type Shard, WHOLE } from './domain/shard.ts';
 
@@ -26,6 +26,7 @@ export interface NotificationConfig {
   readonly smtpUrl: string | undefined;
   readonly mailFrom: string;
   readonly messageIdDomain: string;
+  readonly logLevel: string;
 }
 
 const DEFAULT_TEMPLATES = new URL('../templates', import.meta.url).pathname;
@@ -64,6 +65,7 @@ export function readConfig(env: Readonly<Record<string, string | undefined>> = p
     smtpUrl,
     mailFrom,
     messageIdDomain: r.string('MESSAGE_ID_DOMAIN', /@([^>\s]+)/.exec(mailFrom)?.[1] ?? 'shop.example'),
+    logLevel: readLogLevel(r),
   };
   r.done();
   return Object.freeze(config);

@@ -5,28 +5,27 @@ import { notificationMigrations } from './db/migrations.ts';
 import { formatShard } from './domain/shard.ts';
 import { buildNotificationService } from './notificationService.ts';
 
-let config;
 try {
-  config = readConfig();
+  const config = readConfig();
+  const baseLogger = createLogger({ service: 'notification-service' });
+  // The shard is part of every line (the service adds it to its own), so the logs of several
+  // instances can be told apart when merged.
+  const logger = baseLogger.child({ shard: formatShard(config.shard) });
+  const db = openDatabase(config.dbFile);
+  migrate(db, notificationMigrations);
+  const service = buildNotificationService(db, config, { logger: baseLogger });
+  const server = await listen(createApp({ service, logger, mailFrom: config.mailFrom }), config.host, config.port);
+  service.scheduler.start(config.schedule);
+  logger.info('listening', { url: server.url, dataDir: config.dataDir, feeds: config.feeds, schedule: config.schedule, mail: config.smtpUrl ? 'smtp' : config.outboxDir });
+  onShutdown(async () => {
+    await server.close();
+    await service.stop();
+    db.close();
+  }, (msg) => logger.info(msg));
 } catch (err) {
   if (err instanceof ConfigError) {
-    console.error(err.message);
+    console.error(`notification-service: ${err.message}`);
     process.exit(2);
   }
   throw err;
 }
-const baseLogger = createLogger({ service: 'notification-service' });
-// The shard is part of every line (the service adds it to its own), so the logs of several
-// instances can be told apart when merged.
-const logger = baseLogger.child({ shard: formatShard(config.shard) });
-const db = openDatabase(config.dbFile);
-migrate(db, notificationMigrations);
-const service = buildNotificationService(db, config, { logger: baseLogger });
-const server = await listen(createApp({ service, logger, mailFrom: config.mailFrom }), config.host, config.port);
-service.scheduler.start(config.schedule);
-logger.info('listening', { url: server.url, dataDir: config.dataDir, feeds: config.feeds, schedule: config.schedule, mail: config.smtpUrl ? 'smtp' : config.outboxDir });
-onShutdown(async () => {
-  await server.close();
-  await service.stop();
-  db.close();
-}, (msg) => logger.info(msg));

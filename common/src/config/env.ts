@@ -108,9 +108,15 @@ export interface PublisherConfig {
   readonly feedToken: string | undefined;
   readonly feedMaxAgeSeconds: number;
   readonly longPollMaxSeconds: number;
+  readonly logLevel: string;
 }
 
-/** Reads PORT, HOST, DATA_DIR, FEED_PAGE_SIZE, PUBLIC_URL, API_TOKEN, FEED_TOKEN, FEED_MAX_AGE, LONG_POLL_MAX. */
+/** LOG_LEVEL, checked like every other variable (the logger itself reads it before config). */
+export function readLogLevel(r: EnvReader): string {
+  return r.oneOf('LOG_LEVEL', 'info', ['debug', 'info', 'warn', 'error', 'silent']);
+}
+
+/** Reads PORT, HOST, DATA_DIR, FEED_PAGE_SIZE, PUBLIC_URL, API_TOKEN, FEED_TOKEN, FEED_MAX_AGE, LONG_POLL_MAX, LOG_LEVEL. */
 export function readPublisherConfig(r: EnvReader, defaults: { port: number; dataDir: string }): PublisherConfig {
   const port = r.port('PORT', defaults.port);
   const host = r.string('HOST', '127.0.0.1');
@@ -125,5 +131,6 @@ export function readPublisherConfig(r: EnvReader, defaults: { port: number; data
     feedToken: r.token('FEED_TOKEN'),
     feedMaxAgeSeconds: r.int('FEED_MAX_AGE', 1, 0, 3600),
     longPollMaxSeconds: r.int('LONG_POLL_MAX', 60, 0, 600),
+    logLevel: readLogLevel(r),
   };
 }

@@ -1,6 +1,7 @@
 import { type RequestListener, type Server, createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type Koa from 'koa';
+import { ConfigError } from '../config/env.ts';
 
 export interface RunningServer {
   readonly server: Server;
@@ -13,7 +14,11 @@ export function listen(app: Koa | RequestListener, host: string, port: number): 
   return new Promise((resolve, reject) => {
     const server = createServer(typeof app === 'function' ? app : app.callback()).listen(port, host);
     server.keepAliveTimeout = 65_000;
-    server.once('error', reject);
+    server.once('error', (err: NodeJS.ErrnoException) => {
+      reject(err.code === 'EADDRINUSE' || err.code === 'EACCES' || err.code === 'EADDRNOTAVAIL'
+        ? new ConfigError([`cannot listen on ${host}:${port}: ${err.code === 'EADDRINUSE' ? 'the port is in use (is this service running already? stop it, or set PORT)' : err.code}`])
+        : err);
+    });
     server.once('listening', () => {
       const addr = server.address() as AddressInfo;
       const h = addr.family === 'IPv6' ? `[${addr.address}]` : addr.address;
