@@ -5,11 +5,11 @@ import { withServers } from './servers.ts';
 
 /** Why row 6 misses, measured in-process on this machine (OrderStore.place in a loop, 6,000 orders). */
 const MISS_PLACEMENT = 'Why: each order is a durable write (validate, decide, event + formatted feed entry in one SQLite '
-  + 'transaction on a WAL file, read the order back) on one writer thread. In-process here an order costs ~77 us in '
-  + ':memory:, ~205 us on the WAL file one per transaction, ~133 us with group commit (10 a transaction, now on) and '
-  + '~102 us of that without WAL checkpoints, whose fsyncs are slow on this VM: more than the whole baseline request '
-  + '(~50 us). Group commit took the service from ~1,700-2,300 to ~2,900-3,500 req/s here; 0.5 would need '
-  + 'the writes off the request thread (a writer thread, checkpoints in the background) and a core to run it on';
+  + 'transaction on a WAL file, read the order back) on one writer thread. In-process here the write alone costs ~77 us '
+  + 'in :memory: and, with group commit (10 a transaction) on the WAL file, ~62 us with checkpoints every 40 MB (80 us '
+  + 'with SQLite\'s default): more than the whole baseline request (~45 us). Intl caching, group commit and rarer '
+  + 'checkpoints took the service from ~2,300 to ~4,000-4,600 req/s here; 0.5 would need the writes off the request '
+  + 'thread (a writer thread) and a core to run it on';
 
 /**
  * Row 6: POST /orders on the real order service (parse, decide, event + feed entry in one
