@@ -21,17 +21,24 @@ export async function runCli(args: readonly string[], env: Readonly<Record<strin
   const service = buildNotificationService(db, config, { logger: createLogger({ service: 'notification-cli' }, 'warn') });
   try {
     const consumer = name ? service.consumer(name) : undefined;
+    if ((command === 'replay' || command === 'reset') && !consumer) {
+      out(`${name ? `unknown subscription "${name}"` : 'name a subscription'}: one of ${SUBSCRIPTIONS.join(', ')}\n\n${USAGE}`);
+      return 2;
+    }
     switch (command) {
       case 'positions':
         for (const f of statusOf(service).feeds) {
           out(`${f.name.padEnd(9)} position ${f.position} of ${f.newestSeen} seen (${f.behind} behind), parked ${f.parked.length}, last success ${f.lastSuccessAt ?? 'never'}${f.lastError ? `, last error ${f.lastErrorAt}: ${f.lastError}` : ''}  ${f.feedUrl}`);
         }
         return 0;
-      case 'parked':
-        for (const f of statusOf(service).feeds) for (const p of f.parked) out(`${f.name} ${p.atomId} position ${p.position} ${p.type} order ${p.orderId} (${p.attempts} attempts): ${p.error}`);
+      case 'parked': {
+        const parked = statusOf(service).feeds.flatMap((f) => f.parked.map((p) => ({ feed: f.name, ...p })));
+        if (parked.length === 0) out('no parked entries');
+        for (const p of parked) out(`${p.feed} ${p.atomId} position ${p.position} ${p.type} order ${p.orderId} (${p.attempts} attempts): ${p.error}`);
         return 0;
+      }
       case 'replay': {
-        if (!consumer || !atomId) { out(USAGE); return 2; }
+        if (!consumer || !atomId) { out(`name the parked entry to replay (its id, from "parked")\n\n${USAGE}`); return 2; }
         const r = consumer.replayParked(atomId);
         out(r.ok ? `replayed ${atomId} (and ${r.replayed - 1} later entries of its order held behind it); any email it decided is in the outbox` : `not replayed: ${r.reason}${r.error ? `: ${r.error}` : ''}`);
         return r.ok ? 0 : 1;

@@ -76,6 +76,12 @@ describe('GET /status, GET /emails and the command line', () => {
     expect(lines[0]).to.match(/not replayed: handler-failed: .*not an email address/);
     expect(await runCli(['replay', 'orders', 'urn:uuid:nope'], env, (l) => lines.push(l))).to.equal(1);
     expect(lines[1]).to.equal('not replayed: not-parked');
+    lines.length = 0;
+    expect(await runCli(['parked'], env, (l) => lines.push(l))).to.equal(0);
+    expect(lines).to.have.length(1);
+    expect(lines[0]).to.include(atomId);
+    expect(await runCli(['replay', 'ordres', atomId], env, (l) => lines.push(l))).to.equal(2);
+    expect(lines[1]).to.match(/^unknown subscription "ordres": one of orders, billing, shipping/);
   });
 
   it('resets a feed to the start from the command line', async () => {
