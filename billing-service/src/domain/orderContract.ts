@@ -1,4 +1,4 @@
-import { isCurrency, minorDigits, parseAmount } from './money.ts';
+import { isCurrency, minorDigits, parseAmount } from '@shop/common/money';
 import type { Delivery } from './vatRules.ts';
 
 /**

@@ -1,7 +1,7 @@
 import { el, type Xhtml } from '@shop/common';
 import { type CardMethod, maskedMethod } from '../domain/events.ts';
 import type { Invoice } from '../domain/invoice.ts';
-import { displayAmount } from '../domain/money.ts';
+import { displayAmount } from '@shop/common/money';
 
 /** The invoice as a table: lines with their VAT rate, then the VAT breakdown and the total. */
 export function invoiceTable(inv: Invoice, totalLabel: string): Xhtml {

@@ -1,7 +1,8 @@
 import { el, type NewFeedEntry } from '@shop/common';
 import type { BillingEvent, InvoiceIssued, InvoiceVoided, PaymentReceived } from '../domain/events.ts';
 import type { Invoice } from '../domain/invoice.ts';
-import { formatAmount, formatRate, minorDigits } from '../domain/money.ts';
+import { formatAmount, minorDigits } from '@shop/common/money';
+import { formatRate } from '../domain/money.ts';
 import { displayDate, invoiceTable, invoiceText, moneyOf, paymentSection } from './billingSection.ts';
 
 /** Every event type the billing feed can carry (its AtomPub categories). */

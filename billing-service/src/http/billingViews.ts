@@ -1,6 +1,7 @@
 import type { BillingState } from '../domain/evolve.ts';
 import type { Invoice } from '../domain/invoice.ts';
-import { formatAmount, formatRate, minorDigits } from '../domain/money.ts';
+import { formatAmount, minorDigits } from '@shop/common/money';
+import { formatRate } from '../domain/money.ts';
 
 /** The JSON an API client sees of an order's invoice and payment. */
 export function invoiceView(state: Exclude<BillingState, { status: 'none' }>): Record<string, unknown> {

@@ -3,7 +3,7 @@ import Router from '@koa/router';
 import { HttpProblem, conflict, notFound, readJsonBody, requireBearer, unprocessable } from '@shop/common';
 import type { BillingStore } from '../db/billingStore.ts';
 import type { BillingState } from '../domain/evolve.ts';
-import { formatAmount, minorDigits, parseAmount } from '../domain/money.ts';
+import { formatAmount, minorDigits, parseAmount } from '@shop/common/money';
 import { parsePaymentRequest } from '../domain/parsePaymentRequest.ts';
 import { invoiceView, paymentView } from './billingViews.ts';
 

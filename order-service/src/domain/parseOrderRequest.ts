@@ -1,5 +1,5 @@
 import type { Address, Customer, Delivery, OrderLine } from './events.ts';
-import { isCurrency, minorDigits, parseAmount } from './money.ts';
+import { isCurrency, minorDigits, parseAmount } from '@shop/common/money';
 
 export interface OrderRequest {
   readonly customer: Customer;

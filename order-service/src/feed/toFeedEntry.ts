@@ -1,6 +1,6 @@
 import { el, type NewFeedEntry } from '@shop/common';
 import type { Address, OrderCancelled, OrderEvent, OrderPlaced } from '../domain/events.ts';
-import { displayAmount, formatAmount, minorDigits } from '../domain/money.ts';
+import { displayAmount, formatAmount, minorDigits } from '@shop/common/money';
 import { orderTotalMinor } from '../domain/order.ts';
 
 /** Every event type the order feed can carry (its AtomPub categories). */

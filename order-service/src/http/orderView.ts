@@ -1,6 +1,6 @@
 import type { Order } from '../domain/order.ts';
 import { orderTotalMinor } from '../domain/order.ts';
-import { formatAmount, minorDigits } from '../domain/money.ts';
+import { formatAmount, minorDigits } from '@shop/common/money';
 
 /** The JSON an API client sees for an order: amounts as decimal strings, never floats. */
 export function orderView(order: Order): Record<string, unknown> {
