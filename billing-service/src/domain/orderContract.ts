@@ -1,5 +1,6 @@
 import { isCurrency, minorDigits, parseAmount } from '@shop/common/money';
 import type { Delivery } from './vatRules.ts';
+import { obj, str } from '@shop/common/payload';
 
 /**
  * What billing reads from the order feed (contract v1), as a tolerant reader: only the fields
@@ -30,8 +31,6 @@ export interface CancelledOrder {
 }
 
 export type Parsed<T> = { readonly ok: true; readonly value: T } | { readonly ok: false; readonly errors: readonly string[] };
-
-type Json = Record<string, unknown>;
 
 export function parseOrderPlaced(payload: unknown): Parsed<PlacedOrder> {
   const errors: string[] = [];
@@ -85,17 +84,4 @@ function parseLine(raw: unknown, i: number, digits: number, errors: string[]): O
   const delivery = l['delivery'];
   if (delivery !== 'physical' && delivery !== 'digital') errors.push(`${at}delivery must be "physical" or "digital"`);
   return { sku: str(l, 'sku', errors, at), name: str(l, 'name', errors, at), quantity: q, unitPriceMinor: unitPrice ?? 0, delivery: delivery === 'digital' ? 'digital' : 'physical' };
-}
-
-function obj(v: unknown): Json | undefined {
-  return typeof v === 'object' && v !== null && !Array.isArray(v) ? v as Json : undefined;
-}
-
-function str(o: Json, key: string, errors: string[], at = ''): string {
-  const v = o[key];
-  if (typeof v !== 'string' || v.trim() === '') {
-    errors.push(`${at}${key} must be a non-empty string`);
-    return '';
-  }
-  return v;
 }

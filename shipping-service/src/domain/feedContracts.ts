@@ -1,4 +1,5 @@
 import type { Address } from './addressFormat.ts';
+import { obj, str, optStr } from '@shop/common/payload';
 
 /**
  * What shipping reads from the order feed and the billing feed (contract v1), as a tolerant
@@ -26,8 +27,6 @@ export interface OrderCancelled {
 }
 
 export type Parsed<T> = { readonly ok: true; readonly value: T } | { readonly ok: false; readonly errors: readonly string[] };
-
-type Json = Record<string, unknown>;
 
 export function parseOrderPlaced(payload: unknown): Parsed<OrderToFulfil> {
   const errors: string[] = [];
@@ -74,22 +73,4 @@ export function parsePaymentReceived(payload: unknown): Parsed<OrderPaid> {
   const value = { orderId: str(p, 'orderId', errors), invoiceId: str(p, 'invoiceId', errors), paidAt: str(p, 'paidAt', errors) };
   if (value.paidAt && Number.isNaN(Date.parse(value.paidAt))) errors.push('paidAt must be an RFC 3339 date-time');
   return errors.length > 0 ? { ok: false, errors } : { ok: true, value };
-}
-
-function obj(v: unknown): Json | undefined {
-  return typeof v === 'object' && v !== null && !Array.isArray(v) ? v as Json : undefined;
-}
-
-function str(o: Json, key: string, errors: string[], at = ''): string {
-  const v = o[key];
-  if (typeof v !== 'string' || v.trim() === '') {
-    errors.push(`${at}${key} must be a non-empty string`);
-    return '';
-  }
-  return v;
-}
-
-function optStr(o: Json, key: string): string | undefined {
-  const v = o[key];
-  return typeof v === 'string' && v.trim() !== '' ? v : undefined;
 }
