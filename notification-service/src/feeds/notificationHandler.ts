@@ -42,7 +42,11 @@ export class NotificationHandler {
   checkWaiting(): number {
     return this.store.db.transaction(() => {
       let emails = 0;
-      for (const s of this.store.waiting()) emails += this.#apply(decide(s, this.o.now(), this.o));
+      for (const s of this.store.waiting()) {
+        const d = decide(s, this.o.now(), this.o);
+        // decide() returns the same state when nothing is due: then there is nothing to write.
+        if (d.state !== s) emails += this.#apply(d);
+      }
       return emails;
     }).immediate();
   }
