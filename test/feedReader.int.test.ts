@@ -4,7 +4,7 @@ import { existsSync } from 'node:fs';
 import { promisify } from 'node:util';
 import { request } from 'undici';
 import { tempDir } from '@shop/common/testing';
-import { adaOrder } from '../order-service/src/domain/parseOrderRequest.unit.test.ts';
+import { adaOrder } from '../order-service/src/testing/adaOrder.ts';
 import { type RunningOrderService, startOrderService } from '../order-service/src/testing/startOrderService.ts';
 
 // A real feed reader: Python's feedparser, from Debian (python3-feedparser, installed by .ci/run).

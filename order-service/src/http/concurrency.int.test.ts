@@ -4,7 +4,7 @@ import { fork } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { type Dispatcher, request } from 'undici';
 import { tempDir } from '@shop/common/testing';
-import { adaOrder } from '../domain/parseOrderRequest.unit.test.ts';
+import { adaOrder } from '../testing/adaOrder.ts';
 import { type RunningOrderService, startOrderService } from '../testing/startOrderService.ts';
 
 const PAGE_SIZE = 7;

@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import { atomProblems, tempDir, call, expectProblem } from '@shop/common/testing';
-import { adaOrder } from '../domain/parseOrderRequest.unit.test.ts';
+import { adaOrder } from '../testing/adaOrder.ts';
 import { type RunningOrderService, startOrderService } from '../testing/startOrderService.ts';
 
 describe('The order API', function () {

@@ -2,6 +2,7 @@ import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { request } from 'undici';
 import type { BenchRow } from './benchRow.ts';
+import { adaOrder } from '../../../order-service/src/testing/adaOrder.ts';
 
 export interface BenchOptions {
   /** Seconds per side per round of a throughput measurement. */
@@ -29,19 +30,8 @@ export function scratchDir(name: string): { dir: string; remove(): void } {
   return { dir, remove: () => rmSync(dir, { recursive: true, force: true }) };
 }
 
-/**
- * A valid POST /orders body: `adaOrder` of order-service/src/domain/parseOrderRequest.unit.test.ts
- * (copied, because importing a test file would run its describe() calls outside mocha).
- */
-export const ORDER_BODY = JSON.stringify({
-  customer: { name: 'Ada Lovelace', email: 'ada@example.com' },
-  currency: 'GBP',
-  lines: [
-    { sku: 'BOOK-1', name: 'Notes on the Analytical Engine', quantity: 2, unitPrice: '12.50', delivery: 'physical' },
-    { sku: 'EBOOK-7', name: 'Sketch of the Engine (eBook)', quantity: 1, unitPrice: '4.99', delivery: 'digital' },
-  ],
-  shippingAddress: { line1: '12 St James\'s Square', city: 'London', postalCode: 'SW1Y 4JH', country: 'GB' },
-});
+/** A valid POST /orders body (the issue's example order). */
+export const ORDER_BODY = JSON.stringify(adaOrder);
 
 export async function placeOrders(baseUrl: string, n: number): Promise<void> {
   for (let i = 0; i < n; i++) {
