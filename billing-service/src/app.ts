@@ -50,6 +50,7 @@ export function createApp(deps: AppDeps): BillingApp {
     name: 'orders',
     feedUrl: config.orderFeedUrl,
     token: config.orderFeedToken,
+    allowedOrigins: config.feedAllowedOrigins,
     longPollSeconds: config.consumerLongPollSeconds,
     onFailure: 'park',
     ...deps.consumer,

@@ -5,6 +5,11 @@ export interface BillingServiceConfig extends PublisherConfig {
   readonly orderFeedUrl: string;
   /** Bearer token for the order feed, when it is protected (ORDER_FEED_TOKEN). */
   readonly orderFeedToken: string | undefined;
+  /**
+   * Origins other than a feed URL's own that its redirects and paging links may lead to, fetched
+   * without the feed token (FEED_ALLOWED_ORIGINS, comma-separated); any other origin is refused.
+   */
+  readonly feedAllowedOrigins: readonly string[];
   /** BILLING_AUTO_CAPTURE=1 pays every new invoice with a demo card, for hands-off demos. */
   readonly autoCapture: boolean;
   /** How long one poll of the order feed may wait for news (CONSUMER_LONG_POLL, seconds). */
@@ -18,6 +23,7 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>> = p
     ...readPublisherConfig(r, { port: 3002, dataDir: './data/billing-service' }),
     orderFeedUrl: r.url('ORDER_FEED_URL', 'http://127.0.0.1:3001/feed'),
     orderFeedToken: r.token('ORDER_FEED_TOKEN'),
+    feedAllowedOrigins: r.origins('FEED_ALLOWED_ORIGINS'),
     autoCapture: r.bool('BILLING_AUTO_CAPTURE', false),
     consumerLongPollSeconds: r.int('CONSUMER_LONG_POLL', 30, 0, 600),
   };

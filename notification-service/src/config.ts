@@ -16,6 +16,11 @@ export interface NotificationConfig {
   readonly templatesDir: string;
   readonly feeds: { readonly orders: string; readonly billing: string; readonly shipping: string };
   readonly feedToken: string | undefined;
+  /**
+   * Origins other than a feed URL's own that its redirects and paging links may lead to, fetched
+   * without the feed token (FEED_ALLOWED_ORIGINS, comma-separated); any other origin is refused.
+   */
+  readonly feedAllowedOrigins: readonly string[];
   readonly startAt: 'beginning' | 'now';
   readonly schedule: PollSchedule;
   readonly longPollSeconds: number;
@@ -55,6 +60,7 @@ export function readConfig(env: Readonly<Record<string, string | undefined>> = p
       shipping: r.url('SHIPPING_FEED_URL', 'http://127.0.0.1:3003/feed'),
     },
     feedToken: r.token('FEED_TOKEN'),
+    feedAllowedOrigins: r.origins('FEED_ALLOWED_ORIGINS'),
     startAt: r.oneOf('START_AT', 'beginning', ['beginning', 'now'] as const),
     schedule,
     longPollSeconds: r.int('LONG_POLL_SECONDS', schedule.kind === 'interval' ? 20 : 0, 0, 300),

@@ -27,4 +27,34 @@ describe('readConfig', () => {
       expect(problemsOf('1of2')[0]).to.match(/^SHARD must look like i\/N, e.g. 0\/2 .*got "1of2"/);
     });
   });
+
+  describe('FEED_ALLOWED_ORIGINS', () => {
+    it('defaults to none: every feed is read from its own origin only', () => {
+      expect(readConfig({}).feedAllowedOrigins).to.deep.equal([]);
+    });
+
+    it('reads a comma-separated list of http(s) origins, in the form URL.origin gives', () => {
+      expect(readConfig({ FEED_ALLOWED_ORIGINS: 'https://CDN.example.com/, http://10.0.0.5:8080,https://archive.example.com:443' }).feedAllowedOrigins)
+        .to.deep.equal(['https://cdn.example.com', 'http://10.0.0.5:8080', 'https://archive.example.com']);
+    });
+
+    it('refuses anything that is not a bare http(s) origin, naming the variable and each bad value', () => {
+      let problems: readonly string[] = [];
+      try {
+        readConfig({ FEED_ALLOWED_ORIGINS: 'https://ok.example.com,https://cdn.example.com/feeds,cdn.example.com,ftp://files.example.com,https://u:p@x.example.com,https://q.example.com?x=1' });
+      } catch (err) {
+        expect(err).to.be.instanceOf(ConfigError);
+        problems = (err as ConfigError).problems;
+      }
+      expect(problems).to.have.length(5);
+      expect(problems.every((p) => p.startsWith('FEED_ALLOWED_ORIGINS must be a comma-separated list of origins like https://cdn.example.com'))).to.equal(true);
+      expect(problems.map((p) => /; (".*)$/.exec(p)?.[1])).to.deep.equal([
+        '"https://cdn.example.com/feeds" has a path, query or fragment',
+        '"cdn.example.com" is not an absolute URL',
+        '"ftp://files.example.com" is not http or https',
+        '"https://u:p@x.example.com" has credentials',
+        '"https://q.example.com?x=1" has a path, query or fragment',
+      ]);
+    });
+  });
 });

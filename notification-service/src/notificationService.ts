@@ -47,6 +47,7 @@ export function buildNotificationService(db: Db, config: NotificationConfig, dep
   const consumers = SUBSCRIPTIONS.map((name) => new FeedConsumer(db, {
     name, feedUrl: config.feeds[name], startAt: config.startAt, handler: handler.handle, onFailure: 'park',
     maxAttempts: config.maxAttempts, backoff: config.backoff, longPollSeconds: config.longPollSeconds, token: config.feedToken,
+    allowedOrigins: config.feedAllowedOrigins,
     logger, dispatcher: deps.dispatcher, now,
   }));
   const transport = deps.transport ?? (config.smtpUrl ? smtpTransport(config.smtpUrl, config.mailFrom) : emlTransport(config.outboxDir));

@@ -47,7 +47,7 @@ export function createApp(deps: AppDeps): ShippingApp {
     privateFeed: config.feedToken !== undefined,
   });
   const shipping = new ShippingStore(deps.db, feed, { newId: deps.newId ?? randomUUID, baseUrl: config.publicUrl });
-  const common = { longPollSeconds: config.consumerLongPollSeconds, onFailure: 'park' as const, logger, now, ...deps.consumer };
+  const common = { longPollSeconds: config.consumerLongPollSeconds, allowedOrigins: config.feedAllowedOrigins, onFailure: 'park' as const, logger, now, ...deps.consumer };
   const orderFeed = new FeedConsumer(deps.db, { ...common, name: 'orders', feedUrl: config.orderFeedUrl, token: config.orderFeedToken, handler: createOrderFeedHandler(shipping, now) });
   const billingFeed = new FeedConsumer(deps.db, { ...common, name: 'billing', feedUrl: config.billingFeedUrl, token: config.billingFeedToken, handler: createBillingFeedHandler(shipping, now) });
   const app = createBaseApp(logger);

@@ -5,6 +5,11 @@ export interface ShippingServiceConfig extends PublisherConfig {
   readonly orderFeedToken: string | undefined;
   readonly billingFeedUrl: string;
   readonly billingFeedToken: string | undefined;
+  /**
+   * Origins other than a feed URL's own that its redirects and paging links may lead to, fetched
+   * without the feed token (FEED_ALLOWED_ORIGINS, comma-separated); any other origin is refused.
+   */
+  readonly feedAllowedOrigins: readonly string[];
   /** SHIPPING_AUTO_DISPATCH=1 dispatches every scheduled shipment by itself, for demos. */
   readonly autoDispatch: boolean;
   /** How long after scheduling an automatic dispatch happens (SHIPPING_AUTO_DISPATCH_DELAY, seconds). */
@@ -22,6 +27,7 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>> = p
     orderFeedToken: r.token('ORDER_FEED_TOKEN'),
     billingFeedUrl: r.url('BILLING_FEED_URL', 'http://127.0.0.1:3002/feed'),
     billingFeedToken: r.token('BILLING_FEED_TOKEN'),
+    feedAllowedOrigins: r.origins('FEED_ALLOWED_ORIGINS'),
     autoDispatch: r.bool('SHIPPING_AUTO_DISPATCH', false),
     autoDispatchDelaySeconds: r.int('SHIPPING_AUTO_DISPATCH_DELAY', 10, 0, 86_400),
     consumerLongPollSeconds: r.int('CONSUMER_LONG_POLL', 30, 0, 600),

@@ -90,11 +90,41 @@ export class EnvReader {
     return raw;
   }
 
+  /**
+   * A comma-separated list of http(s) origins (`https://cdn.example.com,http://10.0.0.5:8080`),
+   * each scheme, host and optional port with no path, query or credentials; empty when unset.
+   * Returned in the form `URL.origin` gives, so they compare with it directly.
+   */
+  origins(name: string): readonly string[] {
+    const raw = this.optional(name);
+    if (raw === undefined) return [];
+    const origins: string[] = [];
+    for (const item of raw.split(',').map((s) => s.trim()).filter((s) => s !== '')) {
+      const why = notAnOrigin(item);
+      if (why) this.#problems.push(`${name} must be a comma-separated list of origins like https://cdn.example.com (scheme, host and port only); "${item}" ${why}`);
+      else origins.push(new URL(item).origin);
+    }
+    return origins;
+  }
+
   problem(message: string): void { this.#problems.push(message); }
 
   done(): void {
     if (this.#problems.length > 0) throw new ConfigError(this.#problems);
   }
+}
+
+function notAnOrigin(item: string): string | undefined {
+  let u: URL;
+  try {
+    u = new URL(item);
+  } catch {
+    return 'is not an absolute URL';
+  }
+  if (u.protocol !== 'http:' && u.protocol !== 'https:') return 'is not http or https';
+  if (u.username || u.password) return 'has credentials';
+  if (u.pathname !== '/' || /[?#]/.test(item)) return 'has a path, query or fragment';
+  return undefined;
 }
 
 /** The variables every feed-publishing service shares. */

@@ -25,6 +25,11 @@ export interface FeedSubscriptionOptions {
   readonly longPollSeconds?: number;
   /** Sent as `Authorization: Bearer <token>`. */
   readonly token?: string;
+  /**
+   * Origins other than the feed URL's (`https://cdn.example.com`) that a redirect or a paging link
+   * may lead to; fetched without the token. Any other origin is refused and the poll fails.
+   */
+  readonly allowedOrigins?: readonly string[];
 }
 
 export interface FeedConsumerOptions extends FeedSubscriptionOptions {
@@ -95,7 +100,7 @@ export class FeedConsumer {
     this.#log = (options.logger ?? createLogger({}, 'silent')).child({ subscription: options.name });
     this.#store = new ConsumerStore(db, options.name);
     this.#store.ensure(options.feedUrl);
-    this.#fetcher = new FeedFetcher({ dispatcher: options.dispatcher, timeouts: options.timeouts, maxBodyBytes: options.maxBodyBytes ?? 8 * 1024 * 1024, token: options.token });
+    this.#fetcher = new FeedFetcher({ dispatcher: options.dispatcher, timeouts: options.timeouts, maxBodyBytes: options.maxBodyBytes ?? 8 * 1024 * 1024, token: options.token, origin: options.feedUrl, allowedOrigins: options.allowedOrigins });
   }
 
   /** Polls once. A call while a poll is in flight joins that poll instead of starting another. */

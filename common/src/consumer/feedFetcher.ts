@@ -29,11 +29,33 @@ export class FeedFetchError extends Error {
   }
 }
 
+/**
+ * A URL (a redirect's Location or a paging link) on an origin other than the feed's that the
+ * operator did not allow: it is not requested at all, so neither the token nor our read reaches it.
+ */
+export class FeedOriginRefused extends FeedFetchError {
+  constructor(message: string, readonly refusedUrl: string) {
+    super(message);
+    this.name = 'FeedOriginRefused';
+  }
+}
+
 export interface FetcherOptions {
   readonly dispatcher?: Dispatcher;
   readonly timeouts?: Partial<FetchTimeouts>;
   readonly maxBodyBytes: number;
+  /** Sent as `Authorization: Bearer <token>`, and only ever to the feed's own origin. */
   readonly token?: string;
+  /**
+   * The feed URL: its scheme, host and port are the one origin requests may go to (and the only
+   * one the token goes to). Without it, each `get` is held to the origin of the URL it was given.
+   */
+  readonly origin?: string;
+  /**
+   * Other origins (`https://cdn.example.com`) a redirect or a paging link may lead to, fetched
+   * without the token. Anything else is refused with a FeedOriginRefused.
+   */
+  readonly allowedOrigins?: readonly string[];
 }
 
 /**
@@ -46,9 +68,11 @@ export class FeedFetcher {
   readonly #t: FetchTimeouts;
   readonly #dispatcher: Dispatcher;
   readonly #ownAgent: Agent | undefined;
+  readonly #allowed: ReadonlySet<string>;
 
   constructor(o: FetcherOptions) {
     this.#o = o;
+    this.#allowed = new Set((o.allowedOrigins ?? []).map((a) => originOf(a, 'allowedOrigins')));
     this.#t = { ...DEFAULT_TIMEOUTS, ...o.timeouts };
     this.#ownAgent = o.dispatcher ? undefined : new Agent({ connect: { timeout: this.#t.connectMs }, keepAliveTimeout: 30_000 });
     this.#dispatcher = o.dispatcher ?? this.#ownAgent!;
@@ -58,10 +82,14 @@ export class FeedFetcher {
     const waitMs = (opts.waitSeconds ?? 0) * 1000;
     const deadline = AbortSignal.timeout(this.#t.totalMs + waitMs);
     const signal = opts.signal ? AbortSignal.any([opts.signal, deadline]) : deadline;
+    const home = originOf(this.#o.origin ?? url, this.#o.origin === undefined ? 'url' : 'the feed URL');
     let target = url;
+    let from: string | undefined;
     for (let hop = 0; hop < 4; hop++) {
+      // Every hop is checked before it is requested: a redirect may not carry us (or the token) off.
+      const targetOrigin = this.#check(target, home, from);
       const headers: Record<string, string> = { accept: 'application/atom+xml', 'accept-encoding': 'gzip, br' };
-      if (this.#o.token) headers['authorization'] = `Bearer ${this.#o.token}`;
+      if (this.#o.token && targetOrigin === home) headers['authorization'] = `Bearer ${this.#o.token}`;
       if (opts.validators?.etag) headers['if-none-match'] = opts.validators.etag;
       if (opts.validators?.lastModified) headers['if-modified-since'] = opts.validators.lastModified;
       // Only ask the server to hold the request when we can say what we already have.
@@ -87,6 +115,7 @@ export class FeedFetcher {
         await res.body.dump();
         const location = header(res.headers, 'location');
         if (!location) throw new FeedFetchError(`GET ${target} answered ${status} without a Location`, status);
+        from = target;
         target = new URL(location, target).href;
         continue;
       }
@@ -112,6 +141,20 @@ export class FeedFetcher {
 
   async close(): Promise<void> {
     await this.#ownAgent?.close();
+  }
+
+  /** The target's origin, when it is the feed's own or one the operator allowed; else throws. */
+  #check(target: string, home: string, redirectedFrom: string | undefined): string {
+    const how = redirectedFrom === undefined ? `refused to follow ${target}` : `refused to follow the redirect from ${redirectedFrom} to ${target}`;
+    let u: URL;
+    try {
+      u = new URL(target);
+    } catch {
+      throw new FeedOriginRefused(`${how}: not an absolute URL`, target);
+    }
+    if (u.protocol !== 'http:' && u.protocol !== 'https:') throw new FeedOriginRefused(`${how}: only http and https are fetched, not ${u.protocol}`, target);
+    if (u.origin === home || this.#allowed.has(u.origin)) return u.origin;
+    throw new FeedOriginRefused(`${how}: origin ${u.origin} is not the feed's origin ${home}; allow it with FEED_ALLOWED_ORIGINS if intended (it is then fetched without the feed's token)`, target);
   }
 
   async #readCapped(res: Dispatcher.ResponseData, url: string): Promise<Buffer> {
@@ -151,6 +194,17 @@ export class FeedFetcher {
     }
     throw new FeedFetchError(`GET ${url}: unsupported content coding ${c}`);
   }
+}
+
+function originOf(url: string, what: string): string {
+  let u: URL;
+  try {
+    u = new URL(url);
+  } catch {
+    throw new FeedFetchError(`${what} ${url} is not an absolute URL`);
+  }
+  if (u.protocol !== 'http:' && u.protocol !== 'https:') throw new FeedFetchError(`${what} ${url} is not an http(s) URL`);
+  return u.origin;
 }
 
 function header(h: Record<string, string | string[] | undefined>, name: string): string | undefined {
