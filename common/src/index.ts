@@ -22,5 +22,6 @@ export { FeedConsumer, type ConsumerStatus, type FeedConsumerOptions, type FeedS
 export { FeedFetchError, type FetchTimeouts } from './consumer/feedFetcher.ts';
 export { FeedConsistencyError } from './consumer/readPlan.ts';
 export { runPollLoop } from './consumer/pollLoop.ts';
+export { consumerCliUsage, runConsumerCli, type ConsumerCliOptions, type OperableConsumer } from './consumer/consumerCli.ts';
 export { createFeedFastPath, withFastPath } from './feed/feedFastPath.ts';
 export { WriteBatcher } from './db/writeBatcher.ts';

@@ -1,0 +1,115 @@
+import type { FeedConsumer } from './feedConsumer.ts';
+
+/** What the command line needs of a subscription: FeedConsumer's operator API, nothing more. */
+export type OperableConsumer = Pick<FeedConsumer, 'name' | 'status' | 'parked' | 'replayParked' | 'resetPosition'>;
+
+export interface ConsumerCliOptions {
+  /** The service's subscriptions, in the order `positions` lists them. */
+  readonly consumers: readonly OperableConsumer[];
+  /** The npm workspace, for the usage line: `npm run cli -w <serviceName> -- <command>`. */
+  readonly serviceName: string;
+  /** Receives each line of output (the usage and the refusals are one multi-line string). */
+  readonly out: (line: string) => void;
+  /** Appended to what a successful replay and reset print: what the service did with the entries. */
+  readonly notes?: { readonly replayed?: string; readonly reset?: string };
+}
+
+/** The usage text of the consumer command line for one service. */
+export function consumerCliUsage(serviceName: string, subscriptions: readonly string[]): string {
+  return `Usage: npm run cli -w ${serviceName} -- <command>
+  positions                        read position, newest entry seen, parked count and errors of each subscription
+  parked [subscription]            the parked entries (of one subscription)
+  replay <subscription> <entry-id> run a parked entry, and those of its order held behind it, through the handler again
+  reset <subscription>             read that feed again from its oldest archive
+Subscriptions: ${subscriptions.join(', ')}. Uses the same environment (DATA_DIR, ...) as the service.`;
+}
+
+type Command =
+  | { readonly kind: 'help' }
+  | { readonly kind: 'positions' }
+  | { readonly kind: 'parked'; readonly consumer: OperableConsumer | undefined }
+  | { readonly kind: 'replay'; readonly consumer: OperableConsumer; readonly atomId: string }
+  | { readonly kind: 'reset'; readonly consumer: OperableConsumer };
+
+/**
+ * Runs one operator command against a service's feed subscriptions and returns the exit code:
+ * 0 done, 1 a replay that failed (the reason is printed), 2 a command line that names no known
+ * command, subscription or entry (the problem and the usage are printed). Reads and writes only
+ * through the consumers' public API.
+ */
+export function runConsumerCli(args: readonly string[], options: ConsumerCliOptions): number {
+  const { consumers, out } = options;
+  const usage = consumerCliUsage(options.serviceName, consumers.map((c) => c.name));
+  const parsed = parse(args, consumers);
+  if (!parsed.ok) { out(`${parsed.problem}\n\n${usage}`); return 2; }
+  const note = (text: string | undefined) => (text ? `; ${text}` : '');
+  const cmd = parsed.command;
+  switch (cmd.kind) {
+    case 'help':
+      out(usage);
+      return 0;
+    case 'positions': {
+      const width = Math.max(...consumers.map((c) => c.name.length));
+      for (const c of consumers) {
+        const s = c.status();
+        out(`${s.name.padEnd(width)} position ${s.position} of ${s.newestSeen} seen (${s.behind} behind), parked ${s.parked.length}, last success ${s.lastSuccessAt ?? 'never'}${s.lastError ? `, last error ${s.lastErrorAt}: ${s.lastError}` : ''}  ${s.feedUrl}`);
+      }
+      return 0;
+    }
+    case 'parked': {
+      const parked = (cmd.consumer ? [cmd.consumer] : consumers).flatMap((c) => c.parked());
+      if (parked.length === 0) out(cmd.consumer ? `no parked entries in ${cmd.consumer.name}` : 'no parked entries');
+      for (const p of parked) out(`${p.subscription} ${p.atomId} position ${p.position} ${p.type} order ${p.orderId} (${p.attempts} attempts, parked ${p.parkedAt}): ${p.error}`);
+      return 0;
+    }
+    case 'replay': {
+      const r = cmd.consumer.replayParked(cmd.atomId);
+      if (!r.ok) { out(`not replayed: ${r.reason}${r.error ? `: ${r.error}` : ''}`); return 1; }
+      const held = r.replayed - 1;
+      out(`replayed ${cmd.atomId}${held > 0 ? ` and ${held} later ${held === 1 ? 'entry' : 'entries'} of its order held behind it` : ''}${note(options.notes?.replayed)}`);
+      return 0;
+    }
+    case 'reset':
+      cmd.consumer.resetPosition();
+      out(`${cmd.consumer.name} will be read again from its oldest archive${note(options.notes?.reset)}`);
+      return 0;
+    default: {
+      const unreachable: never = cmd;
+      throw new Error(`unhandled command ${JSON.stringify(unreachable)}`);
+    }
+  }
+}
+
+function parse(args: readonly string[], consumers: readonly OperableConsumer[]): { ok: true; command: Command } | { ok: false; problem: string } {
+  const names = consumers.map((c) => c.name).join(', ');
+  const [command, ...rest] = args;
+  const fail = (problem: string) => ({ ok: false as const, problem });
+  const at = (max: number, build: () => Command | string) => {
+    if (rest.length > max) return fail(`too many arguments for ${command}: ${rest.slice(max).map((a) => `"${a}"`).join(' ')}`);
+    const built = build();
+    return typeof built === 'string' ? fail(built) : { ok: true as const, command: built };
+  };
+  const subscription = (name: string | undefined): OperableConsumer | string => {
+    if (name === undefined) return `name a subscription: one of ${names}`;
+    return consumers.find((c) => c.name === name) ?? `unknown subscription "${name}": one of ${names}`;
+  };
+  switch (command) {
+    case undefined: return fail('name a command');
+    case 'help': case '--help': case '-h': return at(Infinity, () => ({ kind: 'help' }));
+    case 'positions': return at(0, () => ({ kind: 'positions' }));
+    case 'parked': return at(1, () => {
+      const c = rest[0] === undefined ? undefined : subscription(rest[0]);
+      return typeof c === 'string' ? c : { kind: 'parked', consumer: c };
+    });
+    case 'replay': return at(2, () => {
+      const c = subscription(rest[0]);
+      if (typeof c === 'string') return c;
+      return rest[1] ? { kind: 'replay', consumer: c, atomId: rest[1] } : 'name the parked entry to replay (its id, as "parked" lists it)';
+    });
+    case 'reset': return at(1, () => {
+      const c = subscription(rest[0]);
+      return typeof c === 'string' ? c : { kind: 'reset', consumer: c };
+    });
+    default: return fail(`unknown command "${command}"`);
+  }
+}
