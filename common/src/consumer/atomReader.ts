@@ -27,10 +27,23 @@ export interface FeedDocumentRead {
   readonly feedId: string;
   readonly archive: boolean;
   readonly prevArchive: string | undefined;
+  readonly nextArchive: string | undefined;
   /** Oldest first (the reverse of the document order). */
   readonly entries: readonly ConsumedEntry[];
   /** The newest position left out unread because the reader asked only from a later one (0: none). */
   readonly skippedThrough: number;
+  /** The oldest position left out unread (0: none). */
+  readonly skippedFrom: number;
+}
+
+/** What a walk back needs of a page: where it sits in the feed and where the older page is. */
+export interface FeedPageScan {
+  readonly feedId: string;
+  readonly archive: boolean;
+  readonly prevArchive: string | undefined;
+  /** The oldest and newest positions on the page (0 when it has no entries). */
+  readonly firstPosition: number;
+  readonly lastPosition: number;
 }
 
 /** Why a document was refused: the read position never moves past one of these. */
@@ -60,7 +73,7 @@ const parser = new XMLParser({
  */
 export function readFeedDocument(whole: string, options: { readonly fromPosition?: number } = {}): FeedDocumentRead {
   if (/<!DOCTYPE/i.test(whole) || /<!ENTITY/i.test(whole)) throw new FeedFormatError('the document has a DOCTYPE or ENTITY declaration; refused');
-  const { xml, skippedThrough } = withoutEntriesBefore(whole, options.fromPosition ?? 0);
+  const { xml, skippedThrough, skippedFrom } = withoutEntriesBefore(whole, options.fromPosition ?? 0);
   const valid = XMLValidator.validate(xml);
   if (valid !== true) throw new FeedFormatError(`the document is not well-formed XML: ${valid.err.msg} (line ${valid.err.line})`);
   let doc: Node;
@@ -76,17 +89,36 @@ export function readFeedDocument(whole: string, options: { readonly fromPosition
   const feedId = text(feed['id']);
   if (!feedId) throw new FeedFormatError('the feed has no atom:id');
   const links = arrayOf(feed['link']);
-  const prev = links.find((l) => l['@_rel'] === 'prev-archive');
+  const href = (rel: string): string | undefined => {
+    const h = links.find((l) => l['@_rel'] === rel)?.['@_href'];
+    return typeof h === 'string' ? h : undefined;
+  };
   const rawEntries = arrayOf(feed['entry']);
   const entries = rawEntries.map((e, i) => readEntry(e, i, shop));
   entries.sort((a, b) => a.position - b.position);
   return {
     feedId,
     archive: fh !== undefined && feed[`${fh}archive`] !== undefined,
-    prevArchive: typeof prev?.['@_href'] === 'string' ? prev['@_href'] : undefined,
+    prevArchive: href('prev-archive'),
+    nextArchive: href('next-archive'),
     entries,
     skippedThrough,
+    skippedFrom,
   };
+}
+
+/**
+ * Reads only what a walk back needs: the feed's id, the page's links and the range of positions
+ * on it. Plain entries are cut out unparsed (as for old entries in readFeedDocument), so a walk
+ * over thousands of pages costs little more than their transfer; the forward read that follows
+ * parses and checks every entry it applies.
+ */
+export function scanFeedPage(whole: string): FeedPageScan {
+  const doc = readFeedDocument(whole, { fromPosition: Number.MAX_SAFE_INTEGER });
+  const parsed = doc.entries.map((e) => e.position);
+  const first = Math.min(...parsed, doc.skippedFrom || Number.POSITIVE_INFINITY);
+  const last = Math.max(...parsed, doc.skippedThrough);
+  return { feedId: doc.feedId, archive: doc.archive, prevArchive: doc.prevArchive, firstPosition: Number.isFinite(first) ? first : 0, lastPosition: last };
 }
 
 /**
@@ -96,14 +128,15 @@ export function readFeedDocument(whole: string, options: { readonly fromPosition
  * publisher writes) are cut; anything else falls back to reading the whole document. What is
  * left is validated as a document in full, so a cut in the wrong place fails loudly.
  */
-function withoutEntriesBefore(xml: string, fromPosition: number): { xml: string; skippedThrough: number } {
-  const none = { xml, skippedThrough: 0 };
+function withoutEntriesBefore(xml: string, fromPosition: number): { xml: string; skippedThrough: number; skippedFrom: number } {
+  const none = { xml, skippedThrough: 0, skippedFrom: 0 };
   if (fromPosition <= 1) return none;
   const prefix = /^[\s\S]*?<feed\b[^>]*\sxmlns:([A-Za-z_][\w.-]*)="urn:example:shop:feed:1"/.exec(xml)?.[1];
   if (prefix === undefined || /<[A-Za-z_][\w.-]*:entry[\s>\/]|<entry[\s\/]/.test(xml)) return none;
   const positionOf = new RegExp(`<${prefix}:position>(\\d+)</${prefix}:position>`, 'g');
   const kept: string[] = [];
   let skippedThrough = 0;
+  let skippedFrom = 0;
   let from = 0;
   for (let start = xml.indexOf('<entry>'); start !== -1; start = xml.indexOf('<entry>', from)) {
     const end = xml.indexOf('</entry>', start);
@@ -115,11 +148,14 @@ function withoutEntriesBefore(xml: string, fromPosition: number): { xml: string;
     const found = [...entry.matchAll(positionOf)];
     const position = found.length === 1 && !entry.includes('<![CDATA[') && !entry.includes('<!--') ? Number(found[0]![1]) : Number.NaN;
     if (position >= fromPosition || Number.isNaN(position)) kept.push(entry);
-    else skippedThrough = Math.max(skippedThrough, position);
+    else {
+      skippedThrough = Math.max(skippedThrough, position);
+      skippedFrom = skippedFrom === 0 ? position : Math.min(skippedFrom, position);
+    }
     from = end + '</entry>'.length;
   }
   kept.push(xml.slice(from));
-  return { xml: kept.join(''), skippedThrough };
+  return { xml: kept.join(''), skippedThrough, skippedFrom };
 }
 
 function readEntry(e: Node, index: number, shop: string | undefined): ConsumedEntry {

@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import { renderFeed } from '../feed/atomWriter.ts';
 import type { StoredFeedEntry } from '../feed/feedEntry.ts';
-import { FeedFormatError, readFeedDocument } from './atomReader.ts';
+import { FeedFormatError, readFeedDocument, scanFeedPage } from './atomReader.ts';
 import { entriesAfter, FeedConsistencyError } from './readPlan.ts';
 
 function entry(position: number, over: Partial<StoredFeedEntry> = {}): StoredFeedEntry {
@@ -116,5 +116,13 @@ describe('readFeedDocument from a position', () => {
     const xml = feed(entry(6), entry(5), entry(4), entry(3));
     const full = readFeedDocument(xml).entries.filter((e) => e.position >= 5);
     expect(readFeedDocument(xml, { fromPosition: 5 }).entries).to.deep.equal(full);
+  });
+
+  it('scans a page for a walk back: its links and the range of positions, entries unparsed', () => {
+    const links = '<link rel="prev-archive" href="http://x/feed/archive/1"/><link rel="next-archive" href="http://x/feed/archive/3"/>';
+    const xml = feed(entry(6), entry(5).replace('<id>urn:uuid:5</id>', ''), entry(4)).replace('<id>urn:uuid:feed</id>', `<id>urn:uuid:feed</id>${links}`);
+    expect(scanFeedPage(xml)).to.deep.equal({ feedId: 'urn:uuid:feed', archive: false, prevArchive: 'http://x/feed/archive/1', firstPosition: 4, lastPosition: 6 });
+    expect(readFeedDocument(xml, { fromPosition: 7 }).nextArchive).to.equal('http://x/feed/archive/3');
+    expect(scanFeedPage(feed())).to.include({ firstPosition: 0, lastPosition: 0 });
   });
 });

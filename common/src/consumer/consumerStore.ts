@@ -54,6 +54,16 @@ export const consumerMigrations: readonly Migration[] = [
       CREATE INDEX consumer_parked_order ON consumer_parked (name, order_id, position);
     `,
   },
+  {
+    id: 'consumer-003-page-cursor',
+    sql: `
+      -- The archive page the read position stands in (NULL: the subscription document), so a
+      -- consumer goes on from there instead of walking back from the head on every poll.
+      ALTER TABLE consumer_subscriptions ADD COLUMN page_url TEXT;
+      -- The oldest page reached by a walk back still under way, so a restart resumes the walk.
+      ALTER TABLE consumer_subscriptions ADD COLUMN walk_url TEXT;
+    `,
+  },
 ];
 
 export interface SubscriptionRow {
@@ -70,6 +80,10 @@ export interface SubscriptionRow {
   readonly lastError: string | null;
   readonly lastErrorAt: string | null;
   readonly failures: number;
+  /** The archive page holding the read position, or the next one to read (null: the subscription document). */
+  readonly pageUrl: string | null;
+  /** The oldest page a walk back in progress has reached (null: no walk under way). */
+  readonly walkUrl: string | null;
 }
 
 /** A parked entry, as listed for operators. */
@@ -87,7 +101,7 @@ export interface ParkedEntry {
 
 const SUB_COLUMNS = `name, feed_url AS feedUrl, feed_id AS feedId, started, position, last_atom_id AS lastAtomId, etag,
   last_modified AS lastModified, newest_seen AS newestSeen, last_success_at AS lastSuccessAt,
-  last_error AS lastError, last_error_at AS lastErrorAt, failures`;
+  last_error AS lastError, last_error_at AS lastErrorAt, failures, page_url AS pageUrl, walk_url AS walkUrl`;
 
 interface ParkedRow { name: string; atom_id: string; position: number; entry: string; error: string; attempts: number; parked_at: string }
 
@@ -109,7 +123,9 @@ export class ConsumerStore {
       success: db.prepare('UPDATE consumer_subscriptions SET last_success_at = ?, failures = 0, newest_seen = max(newest_seen, ?) WHERE name = ?'),
       newest: db.prepare('UPDATE consumer_subscriptions SET newest_seen = ? WHERE name = ?'),
       failure: db.prepare('UPDATE consumer_subscriptions SET last_error = ?, last_error_at = ?, failures = failures + 1 WHERE name = ?'),
-      reset: db.prepare('UPDATE consumer_subscriptions SET started = 1, position = 0, last_atom_id = NULL, etag = NULL, last_modified = NULL, feed_id = NULL, failures = 0 WHERE name = ?'),
+      reset: db.prepare('UPDATE consumer_subscriptions SET started = 1, position = 0, last_atom_id = NULL, etag = NULL, last_modified = NULL, feed_id = NULL, failures = 0, page_url = NULL, walk_url = NULL WHERE name = ?'),
+      page: db.prepare('UPDATE consumer_subscriptions SET page_url = ?, walk_url = NULL WHERE name = ?'),
+      walk: db.prepare('UPDATE consumer_subscriptions SET walk_url = ? WHERE name = ?'),
       attempts: db.prepare<[string, string], { attempts: number }>('SELECT attempts FROM consumer_attempts WHERE name = ? AND atom_id = ?'),
       bumpAttempt: db.prepare('INSERT INTO consumer_attempts (name, atom_id, attempts, last_error) VALUES (?, ?, 1, ?) ON CONFLICT (name, atom_id) DO UPDATE SET attempts = attempts + 1, last_error = excluded.last_error'),
       clearAttempts: db.prepare('DELETE FROM consumer_attempts WHERE name = ?'),
@@ -134,6 +150,10 @@ export class ConsumerStore {
   setValidators(v: Validators | undefined): void { this.#q.validators.run(v?.etag ?? null, v?.lastModified ?? null, this.#name); }
   recordSuccess(at: string, newestSeen: number): void { this.#q.success.run(at, newestSeen, this.#name); }
   setNewestSeen(n: number): void { this.#q.newest.run(n, this.#name); }
+  /** Says which page the read position stands in (null: the subscription document); ends any walk back. */
+  setPage(url: string | null): void { this.#q.page.run(url, this.#name); }
+  /** Records how far a walk back has come, so a restart goes on from there. */
+  setWalk(url: string | null): void { this.#q.walk.run(url, this.#name); }
   recordFailure(message: string, at: string): void { this.#q.failure.run(message, at, this.#name); }
   reset(): void { this.#q.reset.run(this.#name); this.#q.clearAttempts.run(this.#name); }
 

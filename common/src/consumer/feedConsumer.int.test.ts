@@ -38,7 +38,9 @@ describe('FeedConsumer against a real feed', () => {
     const r = await c.pollOnce();
     expect(r).to.include({ kind: 'read', processed: 10, position: 10, newest: 10 });
     expect(applied(db)).to.deep.equal(range(1, 10));
-    expect(feed.requests.map((q) => q.path)).to.deep.equal(['/feed', '/feed/archive/3', '/feed/archive/2', '/feed/archive/1']);
+    // Back to the oldest page reading only links and positions, then forward one page at a time
+    // (bounded memory); the subscription document fetched first ends the walk, not fetched again.
+    expect(feed.requests.map((q) => q.path)).to.deep.equal(['/feed', '/feed/archive/3', '/feed/archive/2', '/feed/archive/1', '/feed/archive/2', '/feed/archive/3']);
     expect(c.status()).to.include({ position: 10, behind: 0, lastError: null });
   });
 
@@ -183,6 +185,17 @@ describe('FeedConsumer when the handler fails', () => {
     expect(c.replayParked(parked[0]!.atomId)).to.deep.equal({ ok: true, replayed: 2 });
     expect(applied(db)).to.deep.equal([1, 3, 4, 5, 7, 2, 6]);
     expect(c.status().parked).to.have.length(0);
+  });
+
+  it('reads a parked entry again after a reset as itself, not as held behind itself', async () => {
+    await setUp('park');
+    for (let i = 0; i < 3; i++) await c.pollOnce();
+    expect(c.status().parked.map((p) => p.position)).to.deep.equal([2]);
+    c.resetPosition();
+    for (let i = 0; i < 3; i++) await c.pollOnce();
+    const parked = c.status().parked;
+    expect(parked.map((p) => [p.position, p.error])).to.deep.equal([[2, 'cannot handle this one']]);
+    expect(c.status()).to.include({ position: 5 });
   });
 
   it('blocks the feed at the failing entry when configured to block', async () => {

@@ -2,10 +2,10 @@ import { randomUUID } from 'node:crypto';
 import type { Dispatcher } from 'undici';
 import type { Db } from '../db/database.ts';
 import { createLogger, type Logger } from '../log/logger.ts';
-import { type ConsumedEntry, type FeedDocumentRead, readFeedDocument } from './atomReader.ts';
+import { type ConsumedEntry, type FeedDocumentRead, readFeedDocument, scanFeedPage } from './atomReader.ts';
 import { ConsumerStore, type ParkedEntry, type SubscriptionRow } from './consumerStore.ts';
-import { FeedFetcher, type FetchTimeouts } from './feedFetcher.ts';
-import { entriesAfter, FeedConsistencyError, needsOlderPage } from './readPlan.ts';
+import { FeedFetcher, type FetchTimeouts, type Validators } from './feedFetcher.ts';
+import { entriesAfter, FeedConsistencyError, firstOf, needsOlderPage, newestOf } from './readPlan.ts';
 
 export interface FeedSubscriptionOptions {
   /** The subscription's name, unique in its database, e.g. `orders`. */
@@ -42,11 +42,27 @@ export interface FeedConsumerOptions extends FeedSubscriptionOptions {
   /** Backoff after a failed poll: base doubles per failure up to max, with jitter (default 0.5 s to 15 s: a feed that comes back is read again within seconds, and a dead one costs one request per 7.5 to 15 s). */
   readonly backoff?: { readonly baseMs: number; readonly maxMs: number };
   readonly random?: () => number;
-  /** The longest prev-archive walk in one poll (default 10 000 pages). */
-  readonly maxPagesPerPoll?: number;
 }
 
 interface Cost { readonly requests: number; readonly bytes: number }
+
+/** One feed document in hand, with where it was read from. */
+interface Page {
+  readonly url: string;
+  readonly doc: FeedDocumentRead;
+  readonly validators: Validators | undefined;
+}
+
+/** What a poll has done so far: moves with every entry applied. */
+interface ReadState {
+  position: number;
+  lastAtomId: string | null;
+  newest: number;
+  feedId: string | null;
+  pageUrl: string | null;
+  processed: number;
+  parked: number;
+}
 
 /** What one poll did. Faults are reported here (and logged), never thrown. */
 export type PollResult =
@@ -186,73 +202,156 @@ export class FeedConsumer {
     }
   }
 
+  /**
+   * One poll, in bounded memory whatever the feed's length: one page in hand at a time. Starts
+   * from the page the read position stands in (archives never change) or, when it stands in the
+   * subscription document, from a conditional GET of it; walks back with prev-archive only as far
+   * as the entry after the position, reading no more of each page than its links and positions
+   * and recording how far it came; then reads forward with next-archive, applying and committing
+   * entry by entry, so a fault loses at most the page in hand.
+   */
   async #read(cost: { requests: number; bytes: number }, signal: AbortSignal | undefined): Promise<PollResult> {
     const sub = this.#store.get();
-    const validators = sub.etag || sub.lastModified ? { etag: sub.etag ?? undefined, lastModified: sub.lastModified ?? undefined } : undefined;
-    const head = await this.#fetcher.get(this.#o.feedUrl, { validators, waitSeconds: this.#o.longPollSeconds ?? 0, signal });
-    cost.requests++;
-    cost.bytes += head.bytes;
-    if (head.kind === 'not-modified') {
-      this.#store.recordSuccess(this.#now().toISOString(), 0);
-      return { kind: 'not-modified', ...cost };
-    }
-    // Entries before our position are cut out unparsed: we keep the one at our position to check its id.
-    const doc = readFeedDocument(head.text, { fromPosition: sub.position });
-    if (sub.feedId !== null && sub.feedId !== doc.feedId) {
-      throw new FeedConsistencyError(`the feed's atom:id changed from ${sub.feedId} to ${doc.feedId}: a different feed is at ${this.#o.feedUrl}; reset the subscription if that is intended`);
-    }
-    const newestInHead = Math.max(doc.entries.at(-1)?.position ?? 0, doc.skippedThrough);
-    if (sub.started === 0 && (this.#o.startAt ?? 'beginning') === 'now') {
-      const last = doc.entries.at(-1);
-      this.#db.transaction(() => {
-        if (last) this.#store.advance(0, last);
-        this.#store.setFeedId(doc.feedId);
-        this.#store.setValidators(head.validators);
-        this.#store.recordSuccess(this.#now().toISOString(), newestInHead);
-      }).immediate();
-      return { kind: 'started-at-now', position: last?.position ?? 0, ...cost };
-    }
-
-    const pages: FeedDocumentRead[] = [doc];
-    const visited = new Set([head.url]);
-    for (let oldest = doc; needsOlderPage(oldest, sub.position) && oldest.prevArchive;) {
-      const url = oldest.prevArchive;
-      if (visited.has(url) || pages.length > (this.#o.maxPagesPerPoll ?? 10_000)) throw new FeedConsistencyError(`the prev-archive chain loops or is too long at ${url}`);
-      visited.add(url);
-      const res = await this.#fetcher.get(url, { signal });
+    const state: ReadState = { position: sub.position, lastAtomId: sub.lastAtomId, newest: sub.newestSeen, feedId: sub.feedId, pageUrl: sub.pageUrl, processed: 0, parked: 0 };
+    let page: Page;
+    if (sub.started === 1 && sub.pageUrl !== null) {
+      page = await this.#fetchPage(sub.pageUrl, state, cost, signal);
+    } else {
+      const validators = sub.etag || sub.lastModified ? { etag: sub.etag ?? undefined, lastModified: sub.lastModified ?? undefined } : undefined;
+      const head = await this.#fetcher.get(this.#o.feedUrl, { validators, waitSeconds: this.#o.longPollSeconds ?? 0, signal });
       cost.requests++;
-      if (res.kind !== 'ok') throw new FeedConsistencyError(`${url} answered 304 to an unconditional GET`);
-      cost.bytes += res.bytes;
-      oldest = readFeedDocument(res.text, { fromPosition: sub.position });
-      if (oldest.feedId !== doc.feedId) throw new FeedConsistencyError(`${url} belongs to feed ${oldest.feedId}, not ${doc.feedId}`);
-      pages.push(oldest);
+      cost.bytes += head.bytes;
+      if (head.kind === 'not-modified') {
+        this.#store.recordSuccess(this.#now().toISOString(), 0);
+        return { kind: 'not-modified', ...cost };
+      }
+      page = { url: head.url, doc: this.#parse(head.text, head.url, state), validators: head.validators };
+      if (sub.started === 0 && (this.#o.startAt ?? 'beginning') === 'now') {
+        const last = page.doc.entries.at(-1);
+        this.#db.transaction(() => {
+          if (last) this.#store.advance(0, last);
+          this.#store.setFeedId(page.doc.feedId);
+          this.#store.setPage(null);
+          this.#store.setValidators(head.validators);
+          this.#store.recordSuccess(this.#now().toISOString(), state.newest);
+        }).immediate();
+        return { kind: 'started-at-now', position: last?.position ?? 0, ...cost };
+      }
+      if (sub.walkUrl !== null && needsOlderPage(page.doc, state.position)) {
+        // A walk back was cut short (a fault or a restart): go on from the oldest page it reached.
+        page = await this.#walkBack(await this.#fetchPage(sub.walkUrl, state, cost, signal), state, cost, signal);
+      }
     }
-    const todo = entriesAfter(pages, sub.position, sub.lastAtomId);
-    const newest = Math.max(newestInHead, todo.at(-1)?.position ?? 0, sub.position);
-    this.#store.setNewestSeen(newest);
+    if (state.feedId === null) this.#store.setFeedId(page.doc.feedId);
+    state.feedId = page.doc.feedId;
 
-    let position = sub.position;
-    let processed = 0;
-    let parked = 0;
-    for (const entry of todo) {
+    // The subscription document a walk back started from: the forward read ends with it, unfetched.
+    let held: Page | undefined;
+    for (let first = true; ; first = false) {
+      if (needsOlderPage(page.doc, state.position) && page.doc.prevArchive) {
+        if (!page.doc.archive) held = page;
+        page = await this.#walkBack(page, state, cost, signal);
+      }
+      const todo = entriesAfter([page.doc], state.position, state.lastAtomId);
+      if (!first && page.doc.archive && todo.length === 0) {
+        throw new FeedConsistencyError(`next-archive leads back: ${page.url} holds nothing after position ${state.position}`);
+      }
+      this.#standIn(state, page.doc.archive ? page.url : null);
+      for (const entry of todo) {
+        if (signal?.aborted) return { kind: 'aborted' };
+        if (this.#apply(entry, state.position) === 'parked') state.parked++;
+        else state.processed++;
+        state.position = entry.position;
+        state.lastAtomId = entry.atomId;
+      }
+      if (!page.doc.archive) break;
+      // This archive is done: stand before the next page, so a restart does not read this one again.
+      const next = page.doc.nextArchive ?? this.#o.feedUrl;
+      this.#standIn(state, next);
       if (signal?.aborted) return { kind: 'aborted' };
-      if (this.#apply(entry, position) === 'parked') parked++;
-      else processed++;
-      position = entry.position;
+      if (held && firstOf(held.doc) === state.position + 1) [page, held] = [held, undefined];
+      else page = await this.#fetchPage(next, state, cost, signal);
     }
     this.#db.transaction(() => {
-      this.#store.setFeedId(doc.feedId);
       // A later 304 must mean "nothing you have not processed", so keep validators only when caught up.
-      this.#store.setValidators(position >= newestInHead ? head.validators : undefined);
-      this.#store.recordSuccess(this.#now().toISOString(), newest);
+      this.#store.setValidators(state.position >= newestOf(page.doc) ? page.validators : undefined);
+      this.#store.recordSuccess(this.#now().toISOString(), state.newest);
     }).immediate();
-    return { kind: 'read', processed, parked, position, newest, ...cost };
+    return { kind: 'read', processed: state.processed, parked: state.parked, position: state.position, newest: state.newest, ...cost };
+  }
+
+  /**
+   * Follows prev-archive from `from` to the page that holds the entry after the read position
+   * (or the oldest page), reading only each page's links and positions. Positions must fall page
+   * by page, so a loop or a link that leads forward is caught without remembering the pages.
+   */
+  async #walkBack(from: Page, state: ReadState, cost: { requests: number; bytes: number }, signal: AbortSignal | undefined): Promise<Page> {
+    let newerFirst = firstOf(from.doc) || Number.POSITIVE_INFINITY;
+    let url = from.doc.prevArchive;
+    let at = from.url;
+    while (url !== undefined) {
+      const res = await this.#get(url, cost, signal);
+      const scan = scanFeedPage(res.text);
+      if (scan.feedId !== state.feedId && state.feedId !== null) throw new FeedConsistencyError(`${res.url} belongs to feed ${scan.feedId}, not ${state.feedId}`);
+      if (scan.lastPosition === 0) throw new FeedConsistencyError(`${res.url}, linked as prev-archive from ${at}, is an archive with no entries`);
+      if (scan.lastPosition >= newerFirst) {
+        throw new FeedConsistencyError(`the prev-archive chain loops or leads forward at ${res.url} (positions ${scan.firstPosition} to ${scan.lastPosition}, linked from ${at}, which starts at ${newerFirst})`);
+      }
+      if (Number.isFinite(newerFirst) && scan.lastPosition !== newerFirst - 1) {
+        throw new FeedConsistencyError(`the feed has a gap: ${res.url} ends at position ${scan.lastPosition}, the page after it (${at}) starts at ${newerFirst}`);
+      }
+      if (scan.firstPosition <= state.position + 1 || scan.prevArchive === undefined) {
+        return { url: res.url, doc: this.#parse(res.text, res.url, state), validators: undefined };
+      }
+      this.#store.setWalk(res.url);
+      newerFirst = scan.firstPosition;
+      at = res.url;
+      url = scan.prevArchive;
+    }
+    return from;
+  }
+
+  #standIn(state: ReadState, pageUrl: string | null): void {
+    if (state.pageUrl === pageUrl) return;
+    this.#store.setPage(pageUrl);
+    state.pageUrl = pageUrl;
+  }
+
+  async #fetchPage(url: string, state: ReadState, cost: { requests: number; bytes: number }, signal: AbortSignal | undefined): Promise<Page> {
+    const res = await this.#get(url, cost, signal);
+    return { url: res.url, doc: this.#parse(res.text, res.url, state), validators: res.validators };
+  }
+
+  async #get(url: string, cost: { requests: number; bytes: number }, signal: AbortSignal | undefined): Promise<{ url: string; text: string; validators: Validators }> {
+    const res = await this.#fetcher.get(url, { signal });
+    cost.requests++;
+    if (res.kind !== 'ok') throw new FeedConsistencyError(`${url} answered 304 to an unconditional GET`);
+    cost.bytes += res.bytes;
+    return res;
+  }
+
+  /** Parses a page from the read position on, checks it is our feed, and notes the newest position seen. */
+  #parse(text: string, url: string, state: ReadState): FeedDocumentRead {
+    const doc = readFeedDocument(text, { fromPosition: state.position });
+    if (state.feedId !== null && state.feedId !== doc.feedId) {
+      throw new FeedConsistencyError(url === this.#o.feedUrl
+        ? `the feed's atom:id changed from ${state.feedId} to ${doc.feedId}: a different feed is at ${this.#o.feedUrl}; reset the subscription if that is intended`
+        : `${url} belongs to feed ${doc.feedId}, not ${state.feedId}`);
+    }
+    const newest = newestOf(doc);
+    if (newest > state.newest) {
+      state.newest = newest;
+      this.#store.setNewestSeen(newest);
+    }
+    return doc;
   }
 
   #apply(entry: ConsumedEntry, from: number): 'processed' | 'parked' {
     if ((this.#o.onFailure ?? 'park') === 'park') {
+      // Only an older parked entry holds this one back (after a reset the feed is read again past
+      // entries that are themselves parked, or older than the parked one).
       const waitingFor = this.#store.parkedOfOrder(entry.orderId)[0];
-      if (waitingFor) {
+      if (waitingFor && waitingFor.position < entry.position) {
         // An order's entries apply in order: this one waits behind its parked predecessor.
         this.#db.transaction(() => {
           if (!this.#store.advance(from, entry)) throw new FeedConsistencyError(`the read position of ${this.name} moved under this poll (another process reading the same subscription?)`);

@@ -8,6 +8,17 @@ export class FeedConsistencyError extends Error {
   }
 }
 
+/** The newest position a page holds, read or skipped (0: none). */
+export function newestOf(doc: FeedDocumentRead): number {
+  return Math.max(doc.entries.at(-1)?.position ?? 0, doc.skippedThrough);
+}
+
+/** The oldest position a page holds, read or skipped (0: none). */
+export function firstOf(doc: FeedDocumentRead): number {
+  const read = doc.entries[0]?.position ?? 0;
+  return doc.skippedFrom > 0 ? doc.skippedFrom : read;
+}
+
 /** True while the walk back has not yet reached the page holding the entry after `position`. */
 export function needsOlderPage(oldest: FeedDocumentRead, position: number): boolean {
   if (oldest.skippedThrough > 0) return false; // it holds entries before our position: we have reached it

@@ -18,9 +18,17 @@ export interface TestFeedServer {
   readonly db: Db;
   /** Every request served, oldest first: path, status and response size (for cost assertions). */
   readonly requests: ServedRequest[];
+  /** Set to make the server misbehave on chosen paths: return a response to send instead of the real one. */
+  fault: ((path: string) => FaultResponse | undefined) | undefined;
   /** Appends one entry in its own transaction. */
   append(entry?: Partial<NewFeedEntry>): StoredFeedEntry;
   close(): Promise<void>;
+}
+
+export interface FaultResponse {
+  readonly status: number;
+  readonly body: string;
+  readonly type?: string;
 }
 
 export interface ServedRequest {
@@ -45,6 +53,7 @@ export async function startTestFeedServer(options: { pageSize?: number; file?: s
   const logger = createLogger({ service: 'test' }, 'silent');
   const app = createBaseApp(logger);
   const requests: ServedRequest[] = [];
+  const control: { fault: TestFeedServer['fault'] } = { fault: undefined };
   app.use(async (ctx, next) => {
     try {
       await next();
@@ -57,15 +66,24 @@ export async function startTestFeedServer(options: { pageSize?: number; file?: s
   // The links need the port: take it first, then build the routes and start serving.
   const port = await takePort(options.port ?? 0);
   const feedOptions = { publisher, baseUrl: port.url, feedToken: options.feedToken, longPollMaxSeconds: 30 };
+  app.use(async (ctx, next) => {
+    const f = control.fault?.(ctx.path);
+    if (!f) return next();
+    ctx.status = f.status;
+    ctx.type = f.type ?? 'application/atom+xml';
+    ctx.body = f.body;
+  });
   app.use(createFeedRouter(feedOptions).routes());
   const fast = createFeedFastPath(feedOptions);
   port.serve(withFastPath((req, res) => {
-    if (!fast(req, res)) return false;
+    if (control.fault?.(new URL(req.url ?? '/', 'http://x').pathname) || !fast(req, res)) return false;
     requests.push({ path: '/feed', status: 304, bytes: 0, ifNoneMatch: req.headers['if-none-match'] });
     return true;
   }, app.callback()));
   const server = { url: port.url, close: () => port.close() };
   return {
+    get fault() { return control.fault; },
+    set fault(f) { control.fault = f; },
     url: server.url,
     feedUrl: `${server.url}/feed`,
     store,
