@@ -257,13 +257,8 @@ export class FeedConsumer {
         throw new FeedConsistencyError(`next-archive leads back: ${page.url} holds nothing after position ${state.position}`);
       }
       this.#standIn(state, page.doc.archive ? page.url : null);
-      for (const entry of todo) {
-        if (signal?.aborted) return { kind: 'aborted' };
-        if (this.#apply(entry, state.position) === 'parked') state.parked++;
-        else state.processed++;
-        state.position = entry.position;
-        state.lastAtomId = entry.atomId;
-      }
+      if (signal?.aborted) return { kind: 'aborted' };
+      this.#applyPage(todo, state);
       if (!page.doc.archive) break;
       // This archive is done: stand before the next page, so a restart does not read this one again.
       const next = page.doc.nextArchive ?? this.#o.feedUrl;
@@ -344,6 +339,29 @@ export class FeedConsumer {
       this.#store.setNewestSeen(newest);
     }
     return doc;
+  }
+
+  /**
+   * Applies a page's new entries in one SQLite transaction, each entry in a savepoint of its own
+   * (a handler that throws undoes only its entry): one commit a page instead of one an entry. A
+   * failure commits the entries before it, then stops the poll.
+   */
+  #applyPage(todo: readonly ConsumedEntry[], state: ReadState): void {
+    let failure: unknown;
+    this.#db.transaction(() => {
+      for (const entry of todo) {
+        try {
+          if (this.#apply(entry, state.position) === 'parked') state.parked++;
+          else state.processed++;
+        } catch (err) {
+          failure = err;
+          return;
+        }
+        state.position = entry.position;
+        state.lastAtomId = entry.atomId;
+      }
+    }).immediate();
+    if (failure !== undefined) throw failure;
   }
 
   #apply(entry: ConsumedEntry, from: number): 'processed' | 'parked' {
