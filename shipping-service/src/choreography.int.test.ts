@@ -1,6 +1,7 @@
 import { expect } from 'chai';
 import { startTestFeedServer, tempDir, type TestFeedServer } from '@shop/common/testing';
-import { type RunningBillingService, orderPlacedPayload, startBillingService } from '../../billing-service/src/testing/startBillingService.ts';
+import { orderPlacedEntry } from '../../billing-service/src/testing/orderExamples.ts';
+import { type RunningBillingService, startBillingService } from '../../billing-service/src/testing/startBillingService.ts';
 import { type RunningShippingService, startShippingService } from './testing/startShippingService.ts';
 
 /**
@@ -28,7 +29,7 @@ describe('Billing and shipping together', function () {
 
   it('ships an order once billing has captured its payment, walking billing\'s archives', async () => {
     const ids = ['ORD-CHORE-00001', 'ORD-CHORE-00002', 'ORD-CHORE-00003'];
-    for (const id of ids) orders.append({ type: 'OrderPlaced', orderId: id, payload: orderPlacedPayload(id) });
+    for (const id of ids) orders.append(orderPlacedEntry(id));
     await shipping.orderFeed.pollOnce();
     await shipping.billingFeed.pollOnce();
     expect(shipping.feed.head().lastPosition).to.equal(0);

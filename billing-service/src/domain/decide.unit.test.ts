@@ -3,7 +3,7 @@ import { type BillingCommand, type Decision, decide } from './decide.ts';
 import type { BillingEvent } from './events.ts';
 import { type BillingState, evolve, initialState } from './evolve.ts';
 import { type PlacedOrder, parseOrderPlaced } from './orderContract.ts';
-import { orderPlacedPayload } from '../testing/startBillingService.ts';
+import { orderPlacedPayload } from '../testing/orderExamples.ts';
 
 const AT = '2025-06-06T10:05:00.000Z';
 const CARD = { type: 'card', brand: 'visa', last4: '4242' } as const;

@@ -5,7 +5,7 @@ import { decide } from '../domain/decide.ts';
 import type { BillingEvent } from '../domain/events.ts';
 import type { Invoice } from '../domain/invoice.ts';
 import { parseOrderPlaced } from '../domain/orderContract.ts';
-import { orderPlacedPayload } from '../testing/startBillingService.ts';
+import { orderPlacedPayload } from '../testing/orderExamples.ts';
 import { toFeedEntry } from './toFeedEntry.ts';
 
 const AT = '2025-06-06T10:05:00.000Z';

@@ -1,6 +1,7 @@
 import { expect } from 'chai';
 import { atomProblems, startTestFeedServer, tempDir, type TestFeedServer, call, expectProblem } from '@shop/common/testing';
-import { type RunningBillingService, orderPlacedPayload, startBillingService } from '../testing/startBillingService.ts';
+import { orderCancelledEntry, orderPlacedEntry } from '../testing/orderExamples.ts';
+import { type RunningBillingService, startBillingService } from '../testing/startBillingService.ts';
 
 const CARD = { type: 'card', brand: 'visa', last4: '4242' };
 
@@ -16,10 +17,10 @@ describe('The billing service', function () {
     svc = await startBillingService(`${dir.path}/${n++}`, { ORDER_FEED_URL: orders.feedUrl, ...env });
   }
   function place(orderId: string, over: Record<string, unknown> = {}): void {
-    orders.append({ type: 'OrderPlaced', typeLabel: 'Order placed', orderId, payload: orderPlacedPayload(orderId, over) });
+    orders.append(orderPlacedEntry(orderId, over));
   }
   function cancel(orderId: string): void {
-    orders.append({ type: 'OrderCancelled', typeLabel: 'Order cancelled', orderId, payload: { orderId, cancelledAt: '2025-06-06T11:00:00.000Z', reason: 'Changed my mind' } });
+    orders.append(orderCancelledEntry(orderId));
   }
   async function poll(): Promise<void> {
     const r = await svc.orderFeed.pollOnce();

@@ -32,20 +32,5 @@ export async function startBillingService(dataDir: string, env: Record<string, s
   };
 }
 
-/** An order feed payload (contract v1) like the order service publishes; override what a test needs. */
-export function orderPlacedPayload(orderId: string, over: Record<string, unknown> = {}): Record<string, unknown> {
-  return {
-    orderId,
-    placedAt: '2025-06-06T10:00:00.000Z',
-    customer: { name: 'Ada Lovelace', email: 'ada@example.com' },
-    currency: 'GBP',
-    lines: [
-      { sku: 'BOOK-1', name: 'Notes on the Analytical Engine', quantity: 2, unitPrice: '12.50', lineTotal: '25.00', delivery: 'physical' },
-      { sku: 'EBOOK-7', name: 'Sketch of the Engine (eBook)', quantity: 1, unitPrice: '4.99', lineTotal: '4.99', delivery: 'digital' },
-      { sku: 'MUG-3', name: 'Difference Engine mug', quantity: 1, unitPrice: '8.33', lineTotal: '8.33', delivery: 'physical' },
-    ],
-    subtotal: '38.32',
-    shippingAddress: { line1: "12 St James's Square", city: 'London', postalCode: 'SW1Y 4JH', country: 'GB' },
-    ...over,
-  };
-}
+/** An order feed payload from the order service's contract examples (see orderExamples.ts); override what a test needs. */
+export { orderPlacedPayload } from './orderExamples.ts';

@@ -2,3 +2,4 @@ export { atomProblems, schematronProblems } from './atomValidation.ts';
 export { startTestFeedServer, type ServedRequest, type TestFeedServer } from './feedServer.ts';
 export { tempDir } from './tempDir.ts';
 export { call, expectProblem, takePort, type PortForApp, type Reply } from './http.ts';
+export { describeFeedContract, exampleEntryFor, examplesOf } from './contractExamples.ts';

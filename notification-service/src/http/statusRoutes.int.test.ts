@@ -61,7 +61,7 @@ describe('GET /status, GET /emails and the command line', () => {
     expect(json.emails[0]!.sentAt).to.be.a('string');
     const one = await get('/emails/1', 'text/html');
     expect(one.type).to.match(/^text\/html/);
-    expect(one.text).to.include('ORD-I').and.include('<p class="payment">');
+    expect(one.text).to.include('ORD-I').and.include(feeds.entry('ORD-I', 'PaymentReceived').contentXhtml);
     expect((await get('/emails/1/raw', '*/*')).text).to.match(/Message-ID: <order-ORD-I-confirmation@shop\.example>/);
     expect((await get('/emails/99', 'text/html')).status).to.equal(404);
   });

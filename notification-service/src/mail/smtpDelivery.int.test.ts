@@ -56,12 +56,12 @@ describe('Delivering the outbox over SMTP', () => {
       expect(received).to.have.length(1);
       const { from, to, mail } = received[0]!;
       expect(from).to.equal('orders@atom.example');
-      expect(to).to.deep.equal(['ada@example.com']);
+      expect(to).to.deep.equal([(feeds.entry('ORD-S', 'OrderPlaced').payload['customer'] as { email: string }).email]);
       expect(mail.messageId).to.equal('<order-ORD-S-confirmation@atom.example>');
       expect(mail.subject).to.equal('Your Atom Shop order ORD-S is confirmed');
       expect(mail.headers.get('content-type')).to.deep.include({ value: 'multipart/alternative' });
-      expect(mail.html).to.include('Paid <strong>€12.50</strong>');
-      expect(mail.text).to.include('Ships within 2 working days.');
+      expect(mail.html).to.include(feeds.entry('ORD-S', 'PaymentReceived').contentXhtml);
+      expect(mail.text).to.include(feeds.entry('ORD-S', 'ShipmentScheduled').summary);
       expect(service.store.list()[0]).to.include({ sentVia: 'smtp' });
     });
   });

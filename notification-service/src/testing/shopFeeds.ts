@@ -1,55 +1,87 @@
-import { el } from '@shop/common';
-import { startTestFeedServer, type TestFeedServer } from '@shop/common/testing';
+import type { ConsumedEntry, StoredFeedEntry } from '@shop/common';
+import { type Producer, readExamples } from '@shop/common/contract';
+import { exampleEntryFor, startTestFeedServer, type TestFeedServer } from '@shop/common/testing';
 import { readConfig, type NotificationConfig } from '../config.ts';
 
-/** Real order, billing and shipping feeds on real ports, with entries shaped like the services' contracts. */
+type Kind = 'physical' | 'digital';
+
+/**
+ * Real order, billing and shipping feeds on real ports, carrying what the services really
+ * publish: their contract examples (`<service>/src/feed/contract/examples.atom.xml`, made by
+ * their code), re-addressed to each test's order ids. A test order takes after the example
+ * order with the same kinds of lines; its payment, shipment and downloads come from that
+ * example order too (or, when it has none of that type, from the first example that has one).
+ */
 export interface ShopFeeds {
   readonly orders: TestFeedServer;
   readonly billing: TestFeedServer;
   readonly shipping: TestFeedServer;
-  place(orderId: string, kinds?: readonly ('physical' | 'digital')[], email?: string): void;
-  pay(orderId: string): void;
-  schedule(orderId: string): void;
-  digitalReady(orderId: string): void;
-  dispatch(orderId: string): void;
-  cancel(orderId: string): void;
+  place(orderId: string, kinds?: readonly Kind[], email?: string): StoredFeedEntry;
+  pay(orderId: string): StoredFeedEntry;
+  schedule(orderId: string): StoredFeedEntry;
+  digitalReady(orderId: string): StoredFeedEntry;
+  dispatch(orderId: string): StoredFeedEntry;
+  cancel(orderId: string): StoredFeedEntry;
+  /** The entry of this type last appended for the order: what its email's section must show. */
+  entry(orderId: string, type: string): StoredFeedEntry;
   config(dataDir: string, extra?: Record<string, string>): NotificationConfig;
   close(): Promise<void>;
 }
 
 export async function startShopFeeds(): Promise<ShopFeeds> {
-  const [orders, billing, shipping] = await Promise.all([1, 2, 3].map(() => startTestFeedServer({ pageSize: 3 })));
-  const at = '2025-03-01T10:00:00.000Z';
+  const [orders, billing, shipping] = await Promise.all([1, 2, 3].map(() => startTestFeedServer({ pageSize: 3 }))) as [TestFeedServer, TestFeedServer, TestFeedServer];
+  const examples: Record<Producer, readonly ConsumedEntry[]> = {
+    'order-service': readExamples('order-service'),
+    'billing-service': readExamples('billing-service'),
+    'shipping-service': readExamples('shipping-service'),
+  };
+  const feedOf: Record<Producer, TestFeedServer> = { 'order-service': orders, 'billing-service': billing, 'shipping-service': shipping };
+  /** Test order id -> the example order it takes after. */
+  const exampleOrder = new Map<string, string>();
+  const appended = new Map<string, StoredFeedEntry>();
+
+  const example = (service: Producer, type: string, orderId: string): ConsumedEntry => {
+    const ofType = examples[service].filter((e) => e.type === type);
+    const found = ofType.find((e) => e.orderId === exampleOrder.get(orderId)) ?? ofType[0];
+    if (!found) throw new Error(`the ${service} contract examples have no ${type}`);
+    return found;
+  };
+  const publish = (service: Producer, type: string, orderId: string, payload: Record<string, unknown> = {}): StoredFeedEntry => {
+    const stored = feedOf[service].append(exampleEntryFor(example(service, type, orderId), orderId, payload));
+    appended.set(`${orderId} ${type}`, stored);
+    return stored;
+  };
+
   return {
-    orders: orders!, billing: billing!, shipping: shipping!,
-    place(orderId, kinds = ['physical'], email = 'ada@example.com') {
-      const lines = kinds.map((delivery, i) => ({ sku: `SKU-${i}`, name: delivery === 'digital' ? 'Atom Poems (ebook)' : 'Atom Poems (paperback)', quantity: 1, unitPrice: '12.50', lineTotal: '12.50', delivery }));
-      orders!.append({
-        type: 'OrderPlaced', orderId, title: `Order ${orderId} placed`,
-        summary: lines.map((l) => `${l.quantity} x ${l.name}  ${l.lineTotal} EUR`).join('\n'),
-        content: el('table', { class: 'order-lines' }, ...lines.map((l) => el('tr', null, el('td', null, `${l.quantity} × ${l.name}`), el('td', null, `€${l.lineTotal}`)))),
-        payload: { orderId, placedAt: at, customer: { name: 'Ada <Lovelace>', email }, currency: 'EUR', lines, subtotal: '12.50', shippingAddress: null },
-      });
+    orders, billing, shipping,
+    place(orderId, kinds = ['physical'], email) {
+      const wanted = [...new Set(kinds)].sort().join();
+      const placed = examples['order-service'].find((e) => e.type === 'OrderPlaced' && linesKinds(e) === wanted);
+      if (!placed) throw new Error(`the order service's contract examples have no order with ${wanted} lines`);
+      exampleOrder.set(orderId, placed.orderId);
+      const customer = placed.payload['customer'] as Record<string, unknown>;
+      return publish('order-service', 'OrderPlaced', orderId, email === undefined ? {} : { customer: { ...customer, email } });
     },
-    pay(orderId) {
-      billing!.append({ type: 'PaymentReceived', orderId, title: `Payment for ${orderId}`, summary: `Paid 12.50 EUR by card (invoice INV-${orderId}).`, content: el('p', { class: 'payment' }, 'Paid ', el('strong', null, '€12.50'), ` by card, invoice INV-${orderId}.`), payload: { orderId, invoiceId: `INV-${orderId}`, total: '12.50', currency: 'EUR', paidAt: at } });
-    },
-    schedule(orderId) {
-      shipping!.append({ type: 'ShipmentScheduled', orderId, title: `Shipment for ${orderId}`, summary: 'Ships within 2 working days.', content: el('p', { class: 'shipment' }, 'Ships within ', el('em', null, '2 working days'), '.'), payload: { orderId } });
-    },
-    digitalReady(orderId) {
-      shipping!.append({ type: 'DigitalDeliveryReady', orderId, title: `Downloads for ${orderId}`, summary: 'Download: https://shop.example/dl/abc', content: el('p', { class: 'digital' }, el('a', { href: 'https://shop.example/dl/abc' }, 'Download your ebook')), payload: { orderId } });
-    },
-    dispatch(orderId) {
-      shipping!.append({ type: 'ShipmentDispatched', orderId, title: `Dispatched ${orderId}`, summary: 'Handed to DHL, tracking 00340434.', content: el('p', { class: 'dispatch' }, 'Handed to DHL.'), payload: { orderId, carrier: 'DHL', trackingNumber: '00340434', dispatchedAt: at } });
-    },
-    cancel(orderId) {
-      orders!.append({ type: 'OrderCancelled', orderId, title: `Order ${orderId} cancelled`, summary: 'Cancelled.', content: el('p', null, 'Cancelled.'), payload: { orderId, cancelledAt: at, reason: null } });
+    pay: (orderId) => publish('billing-service', 'PaymentReceived', orderId),
+    schedule: (orderId) => publish('shipping-service', 'ShipmentScheduled', orderId),
+    digitalReady: (orderId) => publish('shipping-service', 'DigitalDeliveryReady', orderId),
+    dispatch: (orderId) => publish('shipping-service', 'ShipmentDispatched', orderId),
+    cancel: (orderId) => publish('order-service', 'OrderCancelled', orderId),
+    entry(orderId, type) {
+      const e = appended.get(`${orderId} ${type}`);
+      if (!e) throw new Error(`no ${type} was appended for ${orderId}`);
+      return e;
     },
     config: (dataDir, extra = {}) => readConfig({
-      DATA_DIR: dataDir, ORDER_FEED_URL: orders!.feedUrl, BILLING_FEED_URL: billing!.feedUrl, SHIPPING_FEED_URL: shipping!.feedUrl,
+      DATA_DIR: dataDir, ORDER_FEED_URL: orders.feedUrl, BILLING_FEED_URL: billing.feedUrl, SHIPPING_FEED_URL: shipping.feedUrl,
       POLL_SCHEDULE: '100ms', LONG_POLL_SECONDS: '0', RETRY_BASE_MS: '0', MAX_ATTEMPTS: '3', ...extra,
     }),
-    close: async () => { await Promise.all([orders!.close(), billing!.close(), shipping!.close()]); },
+    close: async () => { await Promise.all([orders.close(), billing.close(), shipping.close()]); },
   };
+}
+
+/** The kinds of delivery an OrderPlaced's lines have, sorted and joined: `digital,physical`. */
+function linesKinds(e: ConsumedEntry): string {
+  const lines = Array.isArray(e.payload['lines']) ? e.payload['lines'] as { delivery?: unknown }[] : [];
+  return [...new Set(lines.map((l) => String(l.delivery)))].sort().join();
 }

@@ -1,21 +1,8 @@
 import { expect } from 'chai';
 import { createLogger } from '@shop/common';
-import { atomProblems, startTestFeedServer, tempDir, type TestFeedServer, call, expectProblem } from '@shop/common/testing';
+import { atomProblems, exampleEntryFor, examplesOf, startTestFeedServer, tempDir, type TestFeedServer, call, expectProblem } from '@shop/common/testing';
 import { dispatchDue } from '../autoDispatch.ts';
 import { type RunningShippingService, startShippingService } from '../testing/startShippingService.ts';
-
-export function placedPayload(orderId: string, over: Record<string, unknown> = {}): Record<string, unknown> {
-  return {
-    orderId, placedAt: '2025-06-06T08:59:00.000Z', customer: { name: 'Ada Lovelace', email: 'ada@example.com' }, currency: 'GBP',
-    lines: [
-      { sku: 'BOOK-1', name: 'Notes on the Analytical Engine', quantity: 2, unitPrice: '12.50', lineTotal: '25.00', delivery: 'physical' },
-      { sku: 'EBOOK-7', name: 'Sketch of the Engine (eBook)', quantity: 1, unitPrice: '4.99', lineTotal: '4.99', delivery: 'digital' },
-    ],
-    subtotal: '29.99',
-    shippingAddress: { line1: "12 St James's Square", city: 'London', postalCode: 'SW1Y 4JH', country: 'GB' },
-    ...over,
-  };
-}
 
 const FRIDAY_MORNING = new Date('2025-06-06T09:00:00.000Z');
 
@@ -34,9 +21,10 @@ describe('The shipping service', function () {
     billing = await startTestFeedServer({ pageSize: 3 });
     svc = await startShippingService(`${dir.path}/${n++}`, { ORDER_FEED_URL: orders.feedUrl, BILLING_FEED_URL: billing.feedUrl, ...env }, () => clock);
   }
-  const place = (orderId: string, over: Record<string, unknown> = {}) => orders.append({ type: 'OrderPlaced', orderId, payload: placedPayload(orderId, over) });
-  const cancel = (orderId: string) => orders.append({ type: 'OrderCancelled', orderId, payload: { orderId, cancelledAt: clock.toISOString(), reason: null } });
-  const paid = (orderId: string) => billing.append({ type: 'PaymentReceived', orderId, payload: { orderId, invoiceId: 'INV-000001', total: '29.99', currency: 'GBP', paidAt: clock.toISOString() } });
+  // The entries the order and billing services really publish (their contract examples), for these order ids.
+  const place = (orderId: string, over: Record<string, unknown> = {}) => orders.append(exampleEntryFor(examplesOf('order-service', 'OrderPlaced')[0]!, orderId, over));
+  const cancel = (orderId: string) => orders.append(exampleEntryFor(examplesOf('order-service', 'OrderCancelled')[0]!, orderId, { cancelledAt: clock.toISOString() }));
+  const paid = (orderId: string) => billing.append(exampleEntryFor(examplesOf('billing-service', 'PaymentReceived')[0]!, orderId, { paidAt: clock.toISOString() }));
   async function poll(which: 'orders' | 'billing'): Promise<void> {
     const r = await (which === 'orders' ? svc.orderFeed : svc.billingFeed).pollOnce();
     expect(r.kind, JSON.stringify(r)).to.be.oneOf(['read', 'not-modified']);
