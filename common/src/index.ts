@@ -10,6 +10,7 @@ export { FeedStore, feedMigrations, type FeedHead, type FeedPage } from './feed/
 export { createBaseApp } from './http/baseApp.ts';
 export { requireBearer } from './http/bearerAuth.ts';
 export { readJsonBody } from './http/jsonBody.ts';
+export { requestIdFrom, requestLogger } from './http/requestContext.ts';
 export { HttpProblem, badRequest, conflict, notFound, unauthorized, unprocessable } from './http/problem.ts';
 export { encodeAll, sendRepresentation, shortHash, type Representation } from './http/representation.ts';
 export { createLogger, type Logger, type LogLevel } from './log/logger.ts';

@@ -2,6 +2,7 @@ import type { IncomingMessage, RequestListener, ServerResponse } from 'node:http
 import accepts from 'accepts';
 import { SECURITY_HEADERS } from '../http/baseApp.ts';
 import { CODINGS, type Coding, isNotModified, representationHeaders } from '../http/representation.ts';
+import { requestIdFrom } from '../http/requestContext.ts';
 import type { FeedPublisher } from './feedPublisher.ts';
 import { FEED_MEDIA_TYPES } from './feedRoutes.ts';
 
@@ -23,7 +24,7 @@ export function createFeedFastPath(o: { publisher: FeedPublisher; baseUrl: strin
     if (inm !== headers['ETag'] && !isNotModified(inm, undefined, headers['ETag']!, rep.lastModifiedMs)) return false;
     let all = WITH_SECURITY.get(headers);
     if (!all) WITH_SECURITY.set(headers, (all = { ...SECURITY_HEADERS, ...headers }));
-    res.writeHead(304, all);
+    res.writeHead(304, { ...all, 'X-Request-Id': requestIdFrom(req.headers['x-request-id']) });
     res.end();
     return true;
   };

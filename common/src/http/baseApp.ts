@@ -1,7 +1,7 @@
-import { randomUUID } from 'node:crypto';
 import Koa from 'koa';
 import type { Logger } from '../log/logger.ts';
 import { problemMiddleware } from './problem.ts';
+import { requestIdFrom } from './requestContext.ts';
 
 /** Sent on every response: no inline scripts anywhere, no MIME sniffing, no referrer leaks. */
 export const SECURITY_HEADERS: Readonly<Record<string, string>> = {
@@ -24,9 +24,11 @@ export interface BaseAppOptions {
 }
 
 /**
- * A Koa app with what every service wants in front of its routes: a request id, one log line
- * per failed or slow request, problem+json errors and defensive headers (no inline scripts
- * anywhere, so even a mistake in escaping cannot run a customer's `<script>`).
+ * A Koa app with what every service wants in front of its routes: a request id (the caller's
+ * sane `X-Request-Id` or a new one, echoed on every response and carried by the request's
+ * logger, see `requestLogger`), one log line per request (warn when it failed with a 5xx
+ * or was slow, debug otherwise: the access log), problem+json errors and defensive headers (no
+ * inline scripts anywhere, so even a mistake in escaping cannot run a customer's `<script>`).
  */
 export function createBaseApp(logger: Logger, options: BaseAppOptions = {}): Koa {
   const app = new Koa();
@@ -34,8 +36,12 @@ export function createBaseApp(logger: Logger, options: BaseAppOptions = {}): Koa
   app.silent = true;
   app.use(async (ctx, next) => {
     const started = performance.now();
-    ctx.state['requestId'] = ctx.get('X-Request-Id') || randomUUID();
+    const requestId = requestIdFrom(ctx.req.headers['x-request-id']);
+    const log = logger.child({ requestId });
+    ctx.state['requestId'] = requestId;
+    ctx.state['logger'] = log;
     ctx.set(SECURITY_HEADERS);
+    ctx.set('X-Request-Id', requestId);
     try {
       await next();
     } finally {
@@ -43,9 +49,15 @@ export function createBaseApp(logger: Logger, options: BaseAppOptions = {}): Koa
       const ms = Math.round(elapsed);
       const route = (ctx as { _matchedRoute?: string | RegExp })._matchedRoute;
       options.onRequest?.({ method: ctx.method, route: typeof route === 'string' ? route : 'unmatched', status: ctx.status, seconds: elapsed / 1000 });
-      if (ctx.status >= 500 || ms > 2000 && !ctx.get('Prefer')) {
-        logger.warn('request', { requestId: ctx.state['requestId'], method: ctx.method, path: ctx.path, status: ctx.status, ms });
-      }
+      const { response } = ctx;
+      const line = {
+        method: ctx.method, path: ctx.path, status: ctx.status, ms,
+        // A getter, so that the size (which may mean serialising a JSON body) is only worked out when the line is written.
+        get bytes() { return response.length ?? null; },
+        userAgent: ctx.get('User-Agent') || undefined,
+      };
+      if (ctx.status >= 500 || ms > 2000 && !ctx.get('Prefer')) log.warn('request', line);
+      else log.debug('request', line);
     }
   });
   app.use(problemMiddleware(logger));

@@ -1,5 +1,6 @@
 import type { Context, Next } from 'koa';
 import type { Logger } from '../log/logger.ts';
+import { requestLogger } from './requestContext.ts';
 
 export interface ProblemDetails {
   readonly type?: string;
@@ -25,28 +26,41 @@ export const conflict = (detail: string, ext?: Record<string, unknown>) => new H
 export const unprocessable = (detail: string, ext?: Record<string, unknown>) => new HttpProblem(422, 'Unprocessable content', detail, ext);
 
 /**
- * Renders every error as `application/problem+json`. Errors that are not an HttpProblem (nor a
- * Koa/http-errors error marked `expose`) become a 500 whose details stay in the log only.
+ * Renders every error as `application/problem+json`: thrown errors, and any 4xx/5xx left without
+ * a body (no route matched: 404; @koa/router's 405 and 501, whose `Allow` header stays), so no
+ * route can forget. Errors that are not an HttpProblem (nor a Koa/http-errors error marked
+ * `expose`) become a 500 whose details, stack included, stay in the log only. A response that
+ * brings its own error body keeps it.
  */
 export function problemMiddleware(logger: Logger) {
   return async function problems(ctx: Context, next: Next): Promise<void> {
+    let problem: ProblemDetails;
     try {
       await next();
-      if (ctx.status === 404 && ctx.body === undefined) {
-        throw notFound(`No resource at ${ctx.path}`);
-      }
+      if (ctx.status < 400 || ctx.body != null) return;
+      problem = bodilessProblem(ctx);
     } catch (err) {
-      const problem = toProblem(err);
-      if (problem.status >= 500) logger.error('request failed', { method: ctx.method, path: ctx.path, err });
-      ctx.status = problem.status;
-      ctx.type = 'application/problem+json';
-      ctx.set('Cache-Control', 'no-store');
-      ctx.remove('ETag');
-      ctx.remove('Last-Modified');
-      ctx.body = JSON.stringify({ type: 'about:blank', ...problem, instance: ctx.path });
-      if (problem.status === 401) ctx.set('WWW-Authenticate', 'Bearer');
+      problem = toProblem(err);
+      if (problem.status >= 500) requestLogger(ctx, logger).error('request failed', { method: ctx.method, path: ctx.path, err });
     }
+    ctx.status = problem.status;
+    ctx.type = 'application/problem+json';
+    ctx.set('Cache-Control', 'no-store');
+    ctx.remove('ETag');
+    ctx.remove('Last-Modified');
+    ctx.body = JSON.stringify({ type: 'about:blank', ...problem, instance: ctx.path });
+    if (problem.status === 401) ctx.set('WWW-Authenticate', 'Bearer');
   };
+}
+
+function bodilessProblem(ctx: Context): ProblemDetails {
+  const { status } = ctx;
+  const title = statusTitle(status);
+  if (status === 404) return { title, status, detail: `No resource at ${ctx.path}` };
+  const allow = ctx.response.get('Allow');
+  if (status === 405 && allow) return { title, status, detail: `${ctx.method} is not allowed on ${ctx.path}; allowed: ${allow}` };
+  if (status === 501 && allow) return { title, status, detail: `${ctx.method} is not implemented on ${ctx.path}; allowed: ${allow}` };
+  return { title, status, detail: title };
 }
 
 function toProblem(err: unknown): ProblemDetails {
@@ -59,5 +73,9 @@ function toProblem(err: unknown): ProblemDetails {
 }
 
 function statusTitle(status: number): string {
-  return ({ 400: 'Bad request', 401: 'Unauthorized', 404: 'Not found', 405: 'Method not allowed', 406: 'Not acceptable', 413: 'Content too large', 415: 'Unsupported media type' } as Record<number, string>)[status] ?? 'Client error';
+  return ({
+    400: 'Bad request', 401: 'Unauthorized', 403: 'Forbidden', 404: 'Not found', 405: 'Method not allowed', 406: 'Not acceptable',
+    409: 'Conflict', 410: 'Gone', 412: 'Precondition failed', 413: 'Content too large', 415: 'Unsupported media type', 422: 'Unprocessable content',
+    429: 'Too many requests', 500: 'Internal server error', 501: 'Not implemented', 502: 'Bad gateway', 503: 'Service unavailable', 504: 'Gateway timeout',
+  } as Record<number, string>)[status] ?? (status >= 500 ? 'Server error' : 'Client error');
 }

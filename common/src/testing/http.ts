@@ -1,4 +1,4 @@
-import { createServer, type RequestListener } from 'node:http';
+import { type IncomingMessage, createServer, request as httpRequest, type RequestListener } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { expect } from 'chai';
 import { request } from 'undici';
@@ -19,6 +19,34 @@ export async function call(method: string, url: string, body?: unknown, headers:
   });
   const text = await res.body.text();
   return { status: res.statusCode, headers: Object.fromEntries(Object.entries(res.headers).map(([k, v]) => [k, String(v)])), body: text, json: () => JSON.parse(text) };
+}
+
+/**
+ * A request whose body goes out in these chunks with no Content-Length (chunked transfer
+ * coding), as a streaming client sends it, through node:http. Rejects if the connection fails
+ * before the whole answer is in (a reset after it, while the rest of the body was still being
+ * sent, is what a server that stops reading may do, and does not count).
+ */
+export function callChunked(method: string, url: string, chunks: Iterable<string | Buffer>, headers: Record<string, string> = { 'content-type': 'application/json' }): Promise<Reply> {
+  return new Promise((resolve, reject) => {
+    const parts: Buffer[] = [];
+    let answer: IncomingMessage | undefined;
+    const done = (res: IncomingMessage) => {
+      const text = Buffer.concat(parts).toString('utf8');
+      const h = Object.fromEntries(Object.entries(res.headers).map(([k, v]) => [k, String(v)]));
+      resolve({ status: res.statusCode ?? 0, headers: h, body: text, json: () => JSON.parse(text) });
+    };
+    const req = httpRequest(url, { method, headers }, (res) => {
+      answer = res;
+      res.on('data', (c: Buffer) => parts.push(c));
+      res.on('end', () => done(res));
+      res.on('error', failed);
+    });
+    const failed = (err: Error) => (answer?.complete ? done(answer) : reject(err));
+    req.on('error', failed);
+    for (const chunk of chunks) req.write(chunk);
+    req.end();
+  });
 }
 
 /** Asserts an RFC 9457 problem response with this status and a detail matching `detail`. */

@@ -1,5 +1,5 @@
 export { atomProblems, schematronProblems } from './atomValidation.ts';
 export { startTestFeedServer, type ServedRequest, type TestFeedServer } from './feedServer.ts';
 export { tempDir } from './tempDir.ts';
-export { call, expectProblem, takePort, type PortForApp, type Reply } from './http.ts';
+export { call, callChunked, expectProblem, takePort, type PortForApp, type Reply } from './http.ts';
 export { describeFeedContract, exampleEntryFor, examplesOf } from './contractExamples.ts';
