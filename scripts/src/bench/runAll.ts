@@ -14,6 +14,7 @@ import { benchEndToEnd } from './endToEndRow.ts';
 import { benchPagingRows } from './pagingRows.ts';
 import { benchPlacementRow } from './placementRow.ts';
 import { formatTable, machine, saveResults } from './report.ts';
+import { benchStartupRow } from './startupRow.ts';
 
 /** One source of rows. `rows` lists the row numbers it produces (for BENCH_ONLY). */
 export interface RowProvider {
@@ -28,6 +29,7 @@ export const builtInProviders: readonly RowProvider[] = [
   { rows: [4], title: 'consumer catch-up', run: benchConsumerRow },
   { rows: [5], title: 'end to end: POST /orders to the confirmation .eml (four processes)', run: benchEndToEnd },
   { rows: [6], title: 'order placement throughput', run: (o) => benchPlacementRow(o) },
+  { rows: [7], title: 'compiled build vs the tsx loader: memory and time to ready', run: benchStartupRow },
 ];
 
 /** Providers that live in files another change may add; skipped with a note when absent. */

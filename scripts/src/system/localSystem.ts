@@ -16,6 +16,8 @@ export interface LocalSystemOptions {
   readonly basePort: number;
   /** Extra environment for every service (it wins over the defaults here). */
   readonly env?: Readonly<Record<string, string>>;
+  /** Run the compiled `<service>/dist/main.js` with plain Node (`npm run build` first) instead of the sources under tsx. */
+  readonly compiled?: boolean;
 }
 
 /**
@@ -49,7 +51,8 @@ export class LocalSystem {
     const i = SERVICE_NAMES.indexOf(name);
     mkdirSync(this.#o.dataDir, { recursive: true });
     const log = createWriteStream(join(this.#o.dataDir, `${name}.log`), { flags: 'a' });
-    const child = spawn(process.execPath, ['--import', 'tsx', join(ROOT, name, 'src', 'main.ts')], {
+    const args = this.#o.compiled ? [join(ROOT, name, 'dist', 'main.js')] : ['--import', 'tsx', join(ROOT, name, 'src', 'main.ts')];
+    const child = spawn(process.execPath, args, {
       cwd: ROOT,
       stdio: ['ignore', 'pipe', 'pipe'],
       env: {
