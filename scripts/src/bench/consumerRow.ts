@@ -25,7 +25,7 @@ async function child(...args: string[]): Promise<ChildResult> {
  * Row 4: a FeedConsumer catching up from zero on the 1,000,000-entry feed (the real order service,
  * 10,000 pages), against fetching and parsing the same pages with the consumer's own fetcher and
  * parser. The consumer walks back reading only links and positions, then forward applying one
- * durable SQLite transaction per entry (WAL file), one page in memory at a time.
+ * durable SQLite transaction per page, each entry in a savepoint (WAL file), one page in memory at a time.
  * Row 4b: the consumer's peak RSS on 1,000,000 entries vs on 10,000: memory must not grow with the feed.
  * Each side runs in its own process (peak RSS is per process), one round each: a side takes minutes.
  */
@@ -54,7 +54,7 @@ export async function benchConsumerRow(_o: BenchOptions, log: (line: string) => 
     const rate = (r: ChildResult) => r.entries / r.seconds;
     return [
       atLeast(`4. Consumer catch-up from zero, ${BIG.toLocaleString('en')} entries vs fetch + parse only`, rate(big.consumed), rate(big.parsed), 'entries/s', 0.5,
-        `${BIG / PAGE_SIZE} pages; walk back (links and positions only), then forward with one SQLite transaction per entry (WAL file); each side in its own process`),
+        `${BIG / PAGE_SIZE} pages; walk back (links and positions only), then forward with one SQLite transaction per page, a savepoint per entry (WAL file); each side in its own process`),
       atMost(`4b. Consumer peak RSS catching up on ${BIG.toLocaleString('en')} entries vs on ${SMALL.toLocaleString('en')}`, mb(big.consumed.peakRssBytes), mb(small.consumed.peakRssBytes), 'MB', 1.25,
         'VmHWM of the consumer process, from zero to caught up'),
     ];
