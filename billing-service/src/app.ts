@@ -2,10 +2,11 @@ import type { RequestListener } from 'node:http';
 import { randomUUID } from 'node:crypto';
 import type Koa from 'koa';
 import Router from '@koa/router';
-import { type Db, FeedConsumer, type FeedConsumerOptions, FeedPublisher, FeedStore, type Logger, createBaseApp, createFeedFastPath, createFeedRouter, withFastPath } from '@shop/common';
+import { type Db, FeedConsumer, type FeedConsumerOptions, FeedPublisher, FeedStore, type Logger, type Operations, ServiceHealth, createBaseApp, createFeedFastPath, createFeedRouter, createOperations, withFastPath } from '@shop/common';
 import type { BillingServiceConfig } from './config.ts';
 import { createOrderFeedHandler } from './consumer/orderFeedHandler.ts';
 import { BillingStore } from './db/billingStore.ts';
+import { migrations } from './db/migrations.ts';
 import { BILLING_FEED_TYPES } from './feed/toFeedEntry.ts';
 import { createPaymentRouter } from './http/paymentRoutes.ts';
 
@@ -29,6 +30,8 @@ export interface BillingApp {
   readonly billing: BillingStore;
   /** Reads the order feed into billing; main.ts polls it, tests call pollOnce(). */
   readonly orderFeed: FeedConsumer;
+  /** /metrics, /healthz, /readyz; main.ts calls `ops.health.shutDown()` on SIGTERM. */
+  readonly ops: Operations;
 }
 
 /** Builds the billing service (never listens and never polls: main.ts and the tests do that). */
@@ -58,7 +61,9 @@ export function createApp(deps: AppDeps): BillingApp {
     now,
     handler: createOrderFeedHandler({ billing, now, autoCapture: config.autoCapture, logger: deps.logger }),
   });
-  const app = createBaseApp(deps.logger);
+  const ops = createOperations({ health: new ServiceHealth(deps.db, migrations), feeds: [{ name: 'billing', publisher }], consumers: [orderFeed] });
+  const app = createBaseApp(deps.logger, { onRequest: ops.metrics.observeRequest });
+  app.use(ops.router.routes()).use(ops.router.allowedMethods());
   const feedOptions = { publisher, baseUrl: config.publicUrl, feedToken: config.feedToken, longPollMaxSeconds: config.longPollMaxSeconds };
   const feedRouter = createFeedRouter({
     ...feedOptions,
@@ -71,5 +76,5 @@ export function createApp(deps: AppDeps): BillingApp {
     ctx.body = { subscriptions: [{ ...s, parked: s.parked.map(({ entry: _e, ...p }) => p) }] };
   });
   for (const r of [feedRouter, paymentRouter, statusRouter]) app.use(r.routes()).use(r.allowedMethods());
-  return { app, handler: withFastPath(createFeedFastPath(feedOptions), app.callback()), feed, publisher, billing, orderFeed };
+  return { app, handler: withFastPath(ops.metrics.observeFastPath(createFeedFastPath(feedOptions)), app.callback()), feed, publisher, billing, orderFeed, ops };
 }

@@ -10,12 +10,14 @@ try {
   const config = loadConfig();
   const db = openDatabase(join(config.dataDir, 'billing.db'));
   migrate(db, migrations);
-  const { handler, orderFeed } = createApp({ db, config, logger });
+  const { handler, orderFeed, ops } = createApp({ db, config, logger });
   const server = await listen(handler, config.host, config.port);
   logger.info('listening', { url: server.url, feed: `${config.publicUrl}/feed`, orderFeed: config.orderFeedUrl, autoCapture: config.autoCapture, dataDir: config.dataDir });
   const stopPolling = new AbortController();
   const polling = runPollLoop(orderFeed, stopPolling.signal);
   onShutdown(async () => {
+    // Not ready at once; after SHUTDOWN_DELAY long polls are answered, the poll and requests in flight finish.
+    await ops.health.shutDown(config.shutdownDelaySeconds * 1000);
     stopPolling.abort();
     await polling;
     await orderFeed.close();

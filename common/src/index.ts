@@ -1,4 +1,4 @@
-export { ConfigError, EnvReader, readLogLevel, readPublisherConfig, type PublisherConfig } from './config/env.ts';
+export { ConfigError, EnvReader, readLogLevel, readPublisherConfig, readShutdownDelay, type PublisherConfig } from './config/env.ts';
 export { inWriteTransaction, migrate, openDatabase, type Db, type Migration } from './db/database.ts';
 export { EventLog, eventLogMigrations, type RecordedEvent } from './db/eventLog.ts';
 export { ATOM_NS, EVENT_TYPE_SCHEME, HISTORY_NS, SHOP_NS, XHTML_NS } from './feed/atomNamespaces.ts';
@@ -26,3 +26,10 @@ export { runPollLoop } from './consumer/pollLoop.ts';
 export { consumerCliUsage, runConsumerCli, type ConsumerCliOptions, type OperableConsumer } from './consumer/consumerCli.ts';
 export { createFeedFastPath, withFastPath } from './feed/feedFastPath.ts';
 export { WriteBatcher } from './db/writeBatcher.ts';
+export { pendingMigrations } from './db/database.ts';
+export { ServiceMetrics, setCounter, type Exposition } from './metrics/serviceMetrics.ts';
+export { registerFeedMetrics, type PublishedFeed } from './metrics/feedMetrics.ts';
+export { registerConsumerMetrics } from './metrics/consumerMetrics.ts';
+export { ServiceHealth, type Readiness } from './service/serviceHealth.ts';
+export { createOperations, type Operations, type OperationsOptions } from './service/operations.ts';
+export type { ConsumerProgress } from './consumer/feedConsumer.ts';

@@ -1,5 +1,5 @@
 import { join } from 'node:path';
-import { EnvReader, readLogLevel } from '@shop/common';
+import { EnvReader, readLogLevel, readShutdownDelay } from '@shop/common';
 import { validate as validCron } from 'node-cron';
 import { parseShard, type Shard, WHOLE } from './domain/shard.ts';
 
@@ -32,6 +32,8 @@ export interface NotificationConfig {
   readonly mailFrom: string;
   readonly messageIdDomain: string;
   readonly logLevel: string;
+  /** SHUTDOWN_DELAY: seconds between SIGTERM (not ready from then on) and closing the server. */
+  readonly shutdownDelaySeconds: number;
 }
 
 const DEFAULT_TEMPLATES = new URL('../templates', import.meta.url).pathname;
@@ -72,6 +74,7 @@ export function readConfig(env: Readonly<Record<string, string | undefined>> = p
     mailFrom,
     messageIdDomain: r.string('MESSAGE_ID_DOMAIN', /@([^>\s]+)/.exec(mailFrom)?.[1] ?? 'shop.example'),
     logLevel: readLogLevel(r),
+    shutdownDelaySeconds: readShutdownDelay(r),
   };
   r.done();
   return Object.freeze(config);

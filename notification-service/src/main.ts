@@ -18,6 +18,8 @@ try {
   service.scheduler.start(config.schedule);
   logger.info('listening', { url: server.url, dataDir: config.dataDir, feeds: config.feeds, schedule: config.schedule, mail: config.smtpUrl ? 'smtp' : config.outboxDir });
   onShutdown(async () => {
+    // Not ready at once; after SHUTDOWN_DELAY the polls, deliveries and requests in flight finish.
+    await service.health.shutDown(config.shutdownDelaySeconds * 1000);
     await server.close();
     await service.stop();
     db.close();

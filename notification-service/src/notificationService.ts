@@ -1,6 +1,7 @@
-import { type Db, FeedConsumer, type Logger } from '@shop/common';
+import { type Db, FeedConsumer, type Logger, ServiceHealth } from '@shop/common';
 import type { Dispatcher } from 'undici';
 import type { NotificationConfig } from './config.ts';
+import { notificationMigrations } from './db/migrations.ts';
 import { NotificationStore } from './db/notificationStore.ts';
 import { formatShard } from './domain/shard.ts';
 import { NotificationHandler } from './feeds/notificationHandler.ts';
@@ -18,6 +19,8 @@ export interface NotificationService {
   readonly consumers: readonly FeedConsumer[];
   readonly sender: OutboxSender;
   readonly scheduler: PollScheduler;
+  /** For /readyz; main.ts calls `health.shutDown()` on SIGTERM. */
+  readonly health: ServiceHealth;
   consumer(name: string): FeedConsumer | undefined;
   /** One full cycle: poll every feed, re-check waiting orders, deliver the outbox. */
   cycle(): Promise<void>;
@@ -55,7 +58,7 @@ export function buildNotificationService(db: Db, config: NotificationConfig, dep
   const afterPoll = async () => { handler.checkWaiting(); await sender.sendPending(); };
   const scheduler = new PollScheduler(consumers, afterPoll, logger);
   return {
-    config, store, handler, consumers, sender, scheduler,
+    config, store, handler, consumers, sender, scheduler, health: new ServiceHealth(db, notificationMigrations),
     consumer: (name) => consumers.find((c) => c.name === name),
     cycle: () => scheduler.pollAll(),
     async stop() {

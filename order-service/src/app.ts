@@ -1,8 +1,9 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import type { RequestListener } from 'node:http';
 import type Koa from 'koa';
-import { type Db, FeedPublisher, FeedStore, type Logger, WriteBatcher, createBaseApp, createFeedFastPath, createFeedRouter, withFastPath } from '@shop/common';
+import { type Db, FeedPublisher, FeedStore, type Logger, type Operations, ServiceHealth, WriteBatcher, createBaseApp, createFeedFastPath, createFeedRouter, createOperations, withFastPath } from '@shop/common';
 import type { OrderServiceConfig } from './config.ts';
+import { migrations } from './db/migrations.ts';
 import { OrderStore } from './db/orderStore.ts';
 import { orderIdFrom } from './domain/orderId.ts';
 import { ORDER_FEED_TYPES } from './feed/toFeedEntry.ts';
@@ -25,6 +26,8 @@ export interface OrderApp {
   readonly feed: FeedStore;
   readonly publisher: FeedPublisher;
   readonly orders: OrderStore;
+  /** /metrics, /healthz, /readyz; main.ts calls `ops.health.shutDown()` on SIGTERM. */
+  readonly ops: Operations;
 }
 
 /** Builds the order service (never listens: main.ts and the tests do that). */
@@ -42,11 +45,13 @@ export function createApp(deps: AppDeps): OrderApp {
     privateFeed: config.feedToken !== undefined,
   });
   const orders = new OrderStore(deps.db, feed, deps.newEventId ?? randomUUID);
-  const app = createBaseApp(deps.logger);
+  const ops = createOperations({ health: new ServiceHealth(deps.db, migrations), feeds: [{ name: 'orders', publisher }] });
+  const app = createBaseApp(deps.logger, { onRequest: ops.metrics.observeRequest });
+  app.use(ops.router.routes()).use(ops.router.allowedMethods());
   const feedOptions = { publisher, baseUrl: config.publicUrl, feedToken: config.feedToken, longPollMaxSeconds: config.longPollMaxSeconds };
   const feedRouter = createFeedRouter(feedOptions);
   const orderRouter = createOrderRouter({ orders, writes: new WriteBatcher(deps.db), apiToken: config.apiToken, now, newOrderId: deps.newOrderId ?? (() => orderIdFrom(randomBytes(10))) });
   app.use(feedRouter.routes()).use(feedRouter.allowedMethods());
   app.use(orderRouter.routes()).use(orderRouter.allowedMethods());
-  return { app, handler: withFastPath(createFeedFastPath(feedOptions), app.callback()), feed, publisher, orders };
+  return { app, handler: withFastPath(ops.metrics.observeFastPath(createFeedFastPath(feedOptions)), app.callback()), feed, publisher, orders, ops };
 }

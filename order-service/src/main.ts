@@ -9,10 +9,15 @@ try {
   const config = loadConfig();
   const db = openDatabase(join(config.dataDir, 'orders.db'));
   migrate(db, migrations);
-  const { handler } = createApp({ db, config, logger });
+  const { handler, ops } = createApp({ db, config, logger });
   const server = await listen(handler, config.host, config.port);
   logger.info('listening', { url: server.url, feed: `${config.publicUrl}/feed`, dataDir: config.dataDir });
-  onShutdown(async () => { await server.close(); db.close(); }, (msg) => logger.info(msg));
+  onShutdown(async () => {
+    // Not ready at once; after SHUTDOWN_DELAY long polls are answered, then in-flight requests finish.
+    await ops.health.shutDown(config.shutdownDelaySeconds * 1000);
+    await server.close();
+    db.close();
+  }, (msg) => logger.info(msg));
 } catch (err) {
   if (err instanceof ConfigError) {
     console.error(`order-service: ${err.message}`);

@@ -2,9 +2,10 @@ import type { RequestListener } from 'node:http';
 import { randomUUID } from 'node:crypto';
 import type Koa from 'koa';
 import Router from '@koa/router';
-import { type Db, FeedConsumer, type FeedConsumerOptions, FeedPublisher, FeedStore, type Logger, createBaseApp, createFeedFastPath, createFeedRouter, withFastPath } from '@shop/common';
+import { type Db, FeedConsumer, type FeedConsumerOptions, FeedPublisher, FeedStore, type Logger, type Operations, ServiceHealth, createBaseApp, createFeedFastPath, createFeedRouter, createOperations, withFastPath } from '@shop/common';
 import type { ShippingServiceConfig } from './config.ts';
 import { createBillingFeedHandler, createOrderFeedHandler } from './consumer/feedHandlers.ts';
+import { migrations } from './db/migrations.ts';
 import { ShippingStore } from './db/shippingStore.ts';
 import { SHIPPING_FEED_TYPES } from './feed/toFeedEntry.ts';
 import { createShipmentRouter } from './http/shipmentRoutes.ts';
@@ -30,6 +31,8 @@ export interface ShippingApp {
   /** Read the order and billing feeds into shipping; main.ts polls them, tests call pollOnce(). */
   readonly orderFeed: FeedConsumer;
   readonly billingFeed: FeedConsumer;
+  /** /metrics, /healthz, /readyz; main.ts calls `ops.health.shutDown()` on SIGTERM. */
+  readonly ops: Operations;
 }
 
 /** Builds the shipping service (never listens and never polls: main.ts and the tests do that). */
@@ -50,7 +53,9 @@ export function createApp(deps: AppDeps): ShippingApp {
   const common = { longPollSeconds: config.consumerLongPollSeconds, allowedOrigins: config.feedAllowedOrigins, onFailure: 'park' as const, logger, now, ...deps.consumer };
   const orderFeed = new FeedConsumer(deps.db, { ...common, name: 'orders', feedUrl: config.orderFeedUrl, token: config.orderFeedToken, handler: createOrderFeedHandler(shipping, now) });
   const billingFeed = new FeedConsumer(deps.db, { ...common, name: 'billing', feedUrl: config.billingFeedUrl, token: config.billingFeedToken, handler: createBillingFeedHandler(shipping, now) });
-  const app = createBaseApp(logger);
+  const ops = createOperations({ health: new ServiceHealth(deps.db, migrations), feeds: [{ name: 'shipping', publisher }], consumers: [orderFeed, billingFeed] });
+  const app = createBaseApp(logger, { onRequest: ops.metrics.observeRequest });
+  app.use(ops.router.routes()).use(ops.router.allowedMethods());
   const feedOptions = { publisher, baseUrl: config.publicUrl, feedToken: config.feedToken, longPollMaxSeconds: config.longPollMaxSeconds };
   const feedRouter = createFeedRouter({
     ...feedOptions,
@@ -62,5 +67,5 @@ export function createApp(deps: AppDeps): ShippingApp {
     ctx.body = { subscriptions: [orderFeed, billingFeed].map((c) => { const s = c.status(); return { ...s, parked: s.parked.map(({ entry: _e, ...p }) => p) }; }) };
   });
   for (const r of [feedRouter, shipmentRouter, statusRouter]) app.use(r.routes()).use(r.allowedMethods());
-  return { app, handler: withFastPath(createFeedFastPath(feedOptions), app.callback()), feed, publisher, shipping, orderFeed, billingFeed };
+  return { app, handler: withFastPath(ops.metrics.observeFastPath(createFeedFastPath(feedOptions)), app.callback()), feed, publisher, shipping, orderFeed, billingFeed, ops };
 }

@@ -11,7 +11,7 @@ try {
   const config = loadConfig();
   const db = openDatabase(join(config.dataDir, 'shipping.db'));
   migrate(db, migrations);
-  const { handler, orderFeed, billingFeed, shipping } = createApp({ db, config, logger });
+  const { handler, orderFeed, billingFeed, shipping, ops } = createApp({ db, config, logger });
   const server = await listen(handler, config.host, config.port);
   logger.info('listening', {
     url: server.url, feed: `${config.publicUrl}/feed`, orderFeed: config.orderFeedUrl, billingFeed: config.billingFeedUrl,
@@ -26,6 +26,8 @@ try {
     }, 1000)
     : undefined;
   onShutdown(async () => {
+    // Not ready at once; after SHUTDOWN_DELAY long polls are answered, the polls and requests in flight finish.
+    await ops.health.shutDown(config.shutdownDelaySeconds * 1000);
     clearInterval(dispatcher);
     stop.abort();
     await polling;

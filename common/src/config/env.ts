@@ -139,6 +139,16 @@ export interface PublisherConfig {
   readonly feedMaxAgeSeconds: number;
   readonly longPollMaxSeconds: number;
   readonly logLevel: string;
+  /** SHUTDOWN_DELAY: seconds between SIGTERM (not ready from then on) and closing the server. */
+  readonly shutdownDelaySeconds: number;
+}
+
+/**
+ * SHUTDOWN_DELAY (seconds, default 0): how long a service that got SIGTERM keeps serving while
+ * answering /readyz with 503, so a load balancer takes it out before it stops listening.
+ */
+export function readShutdownDelay(r: EnvReader): number {
+  return r.int('SHUTDOWN_DELAY', 0, 0, 300);
 }
 
 /** LOG_LEVEL, checked like every other variable (the logger itself reads it before config). */
@@ -146,7 +156,7 @@ export function readLogLevel(r: EnvReader): string {
   return r.oneOf('LOG_LEVEL', 'info', ['debug', 'info', 'warn', 'error', 'silent']);
 }
 
-/** Reads PORT, HOST, DATA_DIR, FEED_PAGE_SIZE, PUBLIC_URL, API_TOKEN, FEED_TOKEN, FEED_MAX_AGE, LONG_POLL_MAX, LOG_LEVEL. */
+/** Reads PORT, HOST, DATA_DIR, FEED_PAGE_SIZE, PUBLIC_URL, API_TOKEN, FEED_TOKEN, FEED_MAX_AGE, LONG_POLL_MAX, LOG_LEVEL, SHUTDOWN_DELAY. */
 export function readPublisherConfig(r: EnvReader, defaults: { port: number; dataDir: string }): PublisherConfig {
   const port = r.port('PORT', defaults.port);
   const host = r.string('HOST', '127.0.0.1');
@@ -162,5 +172,6 @@ export function readPublisherConfig(r: EnvReader, defaults: { port: number; data
     feedMaxAgeSeconds: r.int('FEED_MAX_AGE', 1, 0, 3600),
     longPollMaxSeconds: r.int('LONG_POLL_MAX', 60, 0, 600),
     logLevel: readLogLevel(r),
+    shutdownDelaySeconds: readShutdownDelay(r),
   };
 }

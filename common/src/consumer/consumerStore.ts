@@ -132,6 +132,7 @@ export class ConsumerStore {
       park: db.prepare('INSERT OR REPLACE INTO consumer_parked (name, atom_id, position, entry, error, attempts, parked_at, order_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?)'),
       parkedOfOrder: db.prepare<[string, string], ParkedRow>('SELECT * FROM consumer_parked WHERE name = ? AND order_id = ? ORDER BY position'),
       parked: db.prepare<[string], ParkedRow>('SELECT * FROM consumer_parked WHERE name = ? ORDER BY position'),
+      parkedCount: db.prepare<[string], number>('SELECT count(*) FROM consumer_parked WHERE name = ?').pluck(),
       parkedOne: db.prepare<[string, string], ParkedRow>('SELECT * FROM consumer_parked WHERE name = ? AND atom_id = ?'),
       unpark: db.prepare('DELETE FROM consumer_parked WHERE name = ? AND atom_id = ?'),
       updatePark: db.prepare('UPDATE consumer_parked SET error = ?, attempts = attempts + 1 WHERE name = ? AND atom_id = ?'),
@@ -168,6 +169,7 @@ export class ConsumerStore {
     this.#q.park.run(this.#name, entry.atomId, entry.position, JSON.stringify(entry), error, attempts, at, entry.orderId);
   }
   parked(): ParkedEntry[] { return this.#q.parked.all(this.#name).map(toParked); }
+  parkedCount(): number { return this.#q.parkedCount.get(this.#name)!; }
   /** The parked entries of one order, oldest first. */
   parkedOfOrder(orderId: string): ParkedEntry[] { return this.#q.parkedOfOrder.all(this.#name, orderId).map(toParked); }
   parkedOne(atomId: string): ParkedEntry | undefined {

@@ -75,10 +75,27 @@ export type PollResult =
 
 export interface ConsumerStatus extends SubscriptionRow {
   readonly behind: number;
+  /** How old the oldest entry not yet applied is, in seconds (0 when caught up; null until a page was read since the start). */
+  readonly lagSeconds: number | null;
   readonly retryAt: string | null;
   readonly parked: readonly ParkedEntry[];
   /** Since this process started. */
-  readonly totals: { readonly polls: number; readonly requests: number; readonly bytes: number; readonly notModified: number };
+  readonly totals: { readonly polls: number; readonly requests: number; readonly bytes: number; readonly notModified: number; readonly failures: number };
+}
+
+/** How far a subscription has come, cheaply (one row and a count): what metrics read at each scrape. */
+export interface ConsumerProgress {
+  readonly name: string;
+  readonly position: number;
+  readonly newestSeen: number;
+  readonly behind: number;
+  /** As in ConsumerStatus. */
+  readonly lagSeconds: number | null;
+  readonly lastSuccessAt: string | null;
+  readonly parked: number;
+  /** Polls and failed polls since this process started. */
+  readonly polls: number;
+  readonly failures: number;
 }
 
 export type ReplayResult =
@@ -106,7 +123,13 @@ export class FeedConsumer {
   #inFlight: Promise<PollResult> | undefined;
   #retryAt: Date | undefined;
   #failures = 0;
-  readonly #totals = { polls: 0, requests: 0, bytes: 0, notModified: 0 };
+  readonly #totals = { polls: 0, requests: 0, bytes: 0, notModified: 0, failures: 0 };
+  /**
+   * The entry after the read position and its commit time, as last seen on a page: what the lag in
+   * seconds is measured from. Once applied it stays until the next page is read, standing for the
+   * unseen entry after it (no older than it, since commit times never fall along a feed).
+   */
+  #next: { position: number; updatedMs: number } | undefined;
 
   constructor(db: Db, options: FeedConsumerOptions) {
     this.name = options.name;
@@ -130,7 +153,28 @@ export class FeedConsumer {
 
   status(): ConsumerStatus {
     const row = this.#store.get();
-    return { ...row, behind: Math.max(0, row.newestSeen - row.position), retryAt: this.#retryAt?.toISOString() ?? null, parked: this.#store.parked(), totals: { ...this.#totals } };
+    return { ...row, behind: Math.max(0, row.newestSeen - row.position), lagSeconds: this.#lagSeconds(row), retryAt: this.#retryAt?.toISOString() ?? null, parked: this.#store.parked(), totals: { ...this.#totals } };
+  }
+
+  progress(): ConsumerProgress {
+    const row = this.#store.get();
+    return {
+      name: this.name, position: row.position, newestSeen: row.newestSeen, behind: Math.max(0, row.newestSeen - row.position),
+      lagSeconds: this.#lagSeconds(row), lastSuccessAt: row.lastSuccessAt, parked: this.#store.parkedCount(),
+      polls: this.#totals.polls, failures: this.#totals.failures,
+    };
+  }
+
+  #lagSeconds(row: SubscriptionRow): number | null {
+    if (row.position >= row.newestSeen) return 0;
+    if (this.#next === undefined) return null;
+    return Math.max(0, this.#now().getTime() - this.#next.updatedMs) / 1000;
+  }
+
+  /** Notes the entry after the read position, if these entries (oldest first) hold it. */
+  #noteNext(entries: readonly ConsumedEntry[], position: number): void {
+    const next = entries.find((e) => e.position === position + 1);
+    if (next) this.#next = { position: next.position, updatedMs: Date.parse(next.updated) };
   }
 
   parked(): ParkedEntry[] { return this.#store.parked(); }
@@ -163,6 +207,7 @@ export class FeedConsumer {
   /** Forgets the read position: the next poll reads the feed again from its oldest archive. */
   resetPosition(): void {
     this.#db.transaction(() => this.#store.reset()).immediate();
+    this.#next = undefined;
     this.#retryAt = undefined;
     this.#failures = 0;
   }
@@ -190,6 +235,7 @@ export class FeedConsumer {
       if (signal?.aborted) return { kind: 'aborted' };
       const error = message(err);
       this.#failures++;
+      this.#totals.failures++;
       const { baseMs, maxMs } = this.#o.backoff ?? { baseMs: 500, maxMs: 15_000 };
       const delay = Math.min(maxMs, baseMs * 2 ** Math.min(this.#failures - 1, 30)) * (0.5 + (this.#o.random ?? Math.random)() / 2);
       this.#retryAt = new Date(this.#now().getTime() + delay);
@@ -333,6 +379,7 @@ export class FeedConsumer {
         ? `the feed's atom:id changed from ${state.feedId} to ${doc.feedId}: a different feed is at ${this.#o.feedUrl}; reset the subscription if that is intended`
         : `${url} belongs to feed ${doc.feedId}, not ${state.feedId}`);
     }
+    this.#noteNext(doc.entries, state.position);
     const newest = newestOf(doc);
     if (newest > state.newest) {
       state.newest = newest;
@@ -361,6 +408,7 @@ export class FeedConsumer {
         state.lastAtomId = entry.atomId;
       }
     }).immediate();
+    this.#noteNext(todo, state.position);
     if (failure !== undefined) throw failure;
   }
 

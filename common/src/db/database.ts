@@ -43,6 +43,13 @@ export function migrate(db: Db, migrations: readonly Migration[]): void {
   }
 }
 
+/** The ids of the migrations not applied to `db` yet (all of them when it never was migrated). */
+export function pendingMigrations(db: Db, migrations: readonly Migration[]): string[] {
+  const table = db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'schema_migrations'").get();
+  const applied = new Set(table ? db.prepare<[], string>('SELECT id FROM schema_migrations').pluck().all() : []);
+  return migrations.map((m) => m.id).filter((id) => !applied.has(id));
+}
+
 /** Runs `fn` in a write transaction that takes the write lock up front (no upgrade deadlocks). */
 export function inWriteTransaction<T>(db: Db, fn: () => T): T {
   return db.transaction(fn).immediate();

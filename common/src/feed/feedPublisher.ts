@@ -44,6 +44,9 @@ export class FeedPublisher {
   readonly #lastSubscription = new Map<string, Representation>();
   /** How many documents were rendered: lets tests prove a 304 or a stored archive renders nothing. */
   readonly stats = { renders: 0 };
+  /** Aborted on shutdown: every long poll is answered now, and new ones at once. */
+  readonly #closing = new AbortController();
+  #waiting = 0;
 
   constructor(options: FeedPublisherOptions) {
     this.#o = options;
@@ -124,18 +127,37 @@ export class FeedPublisher {
   }
 
   /**
-   * Resolves when an entry after `afterPosition` is committed, `ms` pass, or `signal` aborts.
-   * Appends in this process wake it at once; a slow check also sees other processes' commits.
+   * Resolves when an entry after `afterPosition` is committed, `ms` pass, `signal` aborts or the
+   * publisher stops waiting (shutdown). Appends in this process wake it at once; a slow check
+   * also sees other processes' commits.
    */
   waitForEntryAfter(afterPosition: number, ms: number, signal: AbortSignal): Promise<void> {
+    const closing = this.#closing.signal;
+    if (closing.aborted) return Promise.resolve();
+    this.#waiting++;
     return new Promise((resolve) => {
-      const finish = (): void => { clearTimeout(timer); clearInterval(check); off(); signal.removeEventListener('abort', finish); resolve(); };
+      let done = false;
+      const finish = (): void => {
+        if (done) return;
+        done = true;
+        this.#waiting--;
+        clearTimeout(timer); clearInterval(check); off();
+        signal.removeEventListener('abort', finish); closing.removeEventListener('abort', finish);
+        resolve();
+      };
       const off = this.#o.store.onAppend((p) => { if (p > afterPosition) finish(); });
       const timer = setTimeout(finish, ms);
       const check = setInterval(() => { if (this.#o.store.head().lastPosition > afterPosition) finish(); }, 250);
       signal.addEventListener('abort', finish, { once: true });
+      closing.addEventListener('abort', finish, { once: true });
     });
   }
+
+  /** How many long polls are waiting now. */
+  get waiting(): number { return this.#waiting; }
+
+  /** For shutdown: answers every long poll now (each gets what it would get at its timeout) and new ones at once. */
+  stopWaiting(): void { this.#closing.abort(); }
 
   #archiveRendition(page: FeedPage, baseUrl: string): StoredRendition {
     const key = `${page.page}|${baseUrl}`;

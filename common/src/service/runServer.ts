@@ -6,7 +6,12 @@ import { ConfigError } from '../config/env.ts';
 export interface RunningServer {
   readonly server: Server;
   readonly url: string;
-  close(): Promise<void>;
+  /**
+   * Stops listening and resolves once the requests in flight are answered (a long poll should be
+   * released first: see ServiceHealth.shutDown). Connections still busy after `graceMs`
+   * (default 10 s) are cut.
+   */
+  close(graceMs?: number): Promise<void>;
 }
 
 /** Listens on host:port (0 picks a free port) and resolves once it accepts connections. */
@@ -25,11 +30,13 @@ export function listen(app: Koa | RequestListener, host: string, port: number): 
       resolve({
         server,
         url: `http://${h}:${addr.port}`,
-        close: () => new Promise<void>((done) => {
-          server.close(() => done());
-          // Long polls and idle keep-alive sockets would otherwise hold the close open.
+        close: (graceMs = 10_000) => new Promise<void>((done) => {
+          // A keep-alive connection stays open after its last response and would hold the close
+          // open: close each one as soon as it is idle, the busy ones once their response is sent.
+          const sweep = setInterval(() => server.closeIdleConnections(), 50);
+          const cut = setTimeout(() => server.closeAllConnections(), graceMs);
+          server.close(() => { clearInterval(sweep); clearTimeout(cut); done(); });
           server.closeIdleConnections();
-          setTimeout(() => server.closeAllConnections(), 1000).unref();
         }),
       });
     });

@@ -3,3 +3,4 @@ export { startTestFeedServer, type ServedRequest, type TestFeedServer } from './
 export { tempDir } from './tempDir.ts';
 export { call, callChunked, expectProblem, takePort, type PortForApp, type Reply } from './http.ts';
 export { describeFeedContract, exampleEntryFor, examplesOf } from './contractExamples.ts';
+export { parsePrometheusText, scrapeMetrics, type ParsedMetrics, type Sample } from './prometheusText.ts';

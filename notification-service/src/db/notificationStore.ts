@@ -43,6 +43,8 @@ export class NotificationStore {
       sent: db.prepare('UPDATE outbox SET sent_at = ?, sent_via = ?, attempts = attempts + 1, last_error = NULL WHERE id = ?'),
       failed: db.prepare('UPDATE outbox SET attempts = attempts + 1, last_error = ? WHERE id = ?'),
       counts: db.prepare<[], { total: number; unsent: number }>('SELECT count(*) AS total, count(*) FILTER (WHERE sent_at IS NULL) AS unsent FROM outbox'),
+      unsentStates: db.prepare<[], { queued: number; failed: number; oldest: string | null }>(
+        'SELECT count(*) FILTER (WHERE last_error IS NULL) AS queued, count(*) FILTER (WHERE last_error IS NOT NULL) AS failed, min(created_at) AS oldest FROM outbox WHERE sent_at IS NULL'),
     };
   }
 
@@ -75,4 +77,13 @@ export class NotificationStore {
   markSent(id: number, at: string, via: string): void { this.#q.sent.run(at, via, id); }
   markFailed(id: number, error: string): void { this.#q.failed.run(error, id); }
   counts(): { total: number; unsent: number } { return this.#q.counts.get()!; }
+  /**
+   * The outbox by state: `queued` (not tried yet, or tried without an error recorded), `failed`
+   * (the last try failed; it is tried again), `sent`; and when the oldest unsent email was queued.
+   */
+  outboxStates(): { queued: number; failed: number; sent: number; oldestUnsentAt: string | null } {
+    const { total, unsent } = this.counts();
+    const u = this.#q.unsentStates.get()!;
+    return { queued: u.queued, failed: u.failed, sent: total - unsent, oldestUnsentAt: u.oldest };
+  }
 }
