@@ -30,10 +30,12 @@ export interface RunningNginx {
   stop(): Promise<void>;
 }
 
-/** The nginx binary: NGINX_BIN, else PATH, else where Debian puts it (/usr/sbin is often not on PATH). */
+/**
+ * The nginx binary: NGINX_BIN when set (and nothing else, so NGINX_BIN=/nonexistent means
+ * "no nginx"), else PATH, else where Debian puts it (/usr/sbin is often not on PATH).
+ */
 export function findNginx(env: NodeJS.ProcessEnv = process.env): string | undefined {
-  const candidates = [
-    ...(env['NGINX_BIN'] ? [env['NGINX_BIN']] : []),
+  const candidates = env['NGINX_BIN'] ? [env['NGINX_BIN']] : [
     ...(env['PATH'] ?? '').split(delimiter).filter(Boolean).map((d) => join(d, 'nginx')),
     '/usr/sbin/nginx', '/usr/local/sbin/nginx', '/usr/local/nginx/sbin/nginx',
   ];
