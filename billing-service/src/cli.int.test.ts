@@ -42,8 +42,8 @@ describe('The billing command line (npm run cli -w billing-service)', function (
     place('ORD-AAAAA-00002');
     await pollTo(2);
     svc.db.exec('DROP TRIGGER disk_full');
-    // And one that cannot be invoiced at all: billing does not model Polish VAT.
-    place('ORD-AAAAA-00003', { shippingAddress: { line1: 'ul. Marszałkowska 1', city: 'Warszawa', postalCode: '00-001', country: 'PL' } });
+    // And one that cannot be invoiced at all: its destination is not a country.
+    place('ORD-AAAAA-00003', { shippingAddress: { line1: 'Cair Paravel', city: 'Narnia', postalCode: '1', country: 'Narnia' } });
     await pollTo(3);
   });
   after(async () => { await svc.close(); await orders.close(); dir.remove(); });
@@ -52,7 +52,7 @@ describe('The billing command line (npm run cli -w billing-service)', function (
     const parked = await parkedOnStatus();
     expect(parked.map((p) => p['orderId'])).to.deep.equal(['ORD-AAAAA-00002', 'ORD-AAAAA-00003']);
     expect(parked[0]!['error']).to.match(/disk is full/);
-    expect(parked[1]!['error']).to.match(/PL is not modelled/);
+    expect(parked[1]!['error']).to.match(/not an ISO 3166-1 alpha-2 country code/);
     expect(parked.every((p) => !('entry' in p))).to.equal(true);
   });
 
@@ -66,7 +66,7 @@ describe('The billing command line (npm run cli -w billing-service)', function (
     expect(parked.code).to.equal(0);
     expect(parked.lines).to.have.length(2);
     expect(parked.lines[0]).to.include(`orders ${full!.atomId} position 2 OrderPlaced order ORD-AAAAA-00002`).and.match(/disk is full \(simulated\)$/);
-    expect(parked.lines[1]).to.include(`orders ${pl!.atomId} position 3`).and.match(/PL is not modelled/);
+    expect(parked.lines[1]).to.include(`orders ${pl!.atomId} position 3`).and.match(/not an ISO 3166-1 alpha-2 country code/);
   });
 
   it('replays a parked order into an invoice and its billing feed entry, which the running service serves at once', async () => {
@@ -87,7 +87,7 @@ describe('The billing command line (npm run cli -w billing-service)', function (
     const r = await cli('replay', 'orders', atomId);
     expect(r.code).to.equal(1);
     expect(r.lines).to.have.length(1);
-    expect(r.lines[0]).to.match(/^not replayed: handler-failed: Cannot invoice order ORD-AAAAA-00003: .*PL is not modelled/);
+    expect(r.lines[0]).to.match(/^not replayed: handler-failed: Cannot invoice order ORD-AAAAA-00003: .*not an ISO 3166-1 alpha-2 country code/);
     expect(svc.orderFeed.parked().map((p) => p.orderId)).to.include('ORD-AAAAA-00003');
     const typo = await cli('replay', 'order', atomId);
     expect(typo.code).to.equal(2);

@@ -50,7 +50,7 @@ export function createApp(deps: AppDeps): OrderApp {
   app.use(ops.router.routes()).use(ops.router.allowedMethods());
   const feedOptions = { publisher, baseUrl: config.publicUrl, feedToken: config.feedToken, longPollMaxSeconds: config.longPollMaxSeconds };
   const feedRouter = createFeedRouter(feedOptions);
-  const orderRouter = createOrderRouter({ orders, writes: new WriteBatcher(deps.db), apiToken: config.apiToken, now, newOrderId: deps.newOrderId ?? (() => orderIdFrom(randomBytes(10))) });
+  const orderRouter = createOrderRouter({ orders, writes: new WriteBatcher(deps.db), apiToken: config.apiToken, now, newOrderId: deps.newOrderId ?? (() => orderIdFrom(randomBytes(10))), shipTo: new Set(config.shipToCountries) });
   app.use(feedRouter.routes()).use(feedRouter.allowedMethods());
   app.use(orderRouter.routes()).use(orderRouter.allowedMethods());
   return { app, handler: withFastPath(ops.metrics.observeFastPath(createFeedFastPath(feedOptions)), app.callback()), feed, publisher, orders, ops };

@@ -1,11 +1,34 @@
 import { EnvReader, type PublisherConfig, readPublisherConfig } from '@shop/common';
+import { isCountryCode, meantCountryCode } from './domain/countryCodes.ts';
+import { DEFAULT_SHIP_TO_COUNTRIES } from './domain/shipToCountries.ts';
 
-export type OrderServiceConfig = PublisherConfig;
+export interface OrderServiceConfig extends PublisherConfig {
+  /** The countries the shop sells to (SHIP_TO_COUNTRIES): an order to any other is refused. */
+  readonly shipToCountries: readonly string[];
+}
 
 /** Reads the order service's configuration once; throws a ConfigError naming every problem. */
 export function loadConfig(env: Readonly<Record<string, string | undefined>> = process.env): Readonly<OrderServiceConfig> {
   const r = new EnvReader(env);
-  const config = readPublisherConfig(r, { port: 3001, dataDir: './data/order-service' });
+  const config: OrderServiceConfig = {
+    ...readPublisherConfig(r, { port: 3001, dataDir: './data/order-service' }),
+    shipToCountries: readShipToCountries(r),
+  };
   r.done();
   return Object.freeze(config);
+}
+
+/** SHIP_TO_COUNTRIES: comma-separated ISO 3166-1 alpha-2 codes, in any case; unset, the default list. */
+function readShipToCountries(r: EnvReader): readonly string[] {
+  const raw = r.optional('SHIP_TO_COUNTRIES');
+  if (raw === undefined) return DEFAULT_SHIP_TO_COUNTRIES;
+  const items = raw.split(',').map((s) => s.trim()).filter((s) => s !== '');
+  const bad = items.filter((s) => !isCountryCode(s.toUpperCase()));
+  if (bad.length > 0) {
+    const named = bad.map((s) => { const meant = meantCountryCode(s); return meant ? `"${s}" (${meant}?)` : `"${s}"`; });
+    r.problem(`SHIP_TO_COUNTRIES must be ISO 3166-1 alpha-2 country codes separated by commas, such as GB,FR,US; not country codes: ${named.join(', ')}`);
+  } else if (items.length === 0) {
+    r.problem('SHIP_TO_COUNTRIES must name at least one country, such as GB');
+  }
+  return Object.freeze([...new Set(items.map((s) => s.toUpperCase()))]);
 }

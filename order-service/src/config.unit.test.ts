@@ -1,6 +1,17 @@
 import { expect } from 'chai';
 import { ConfigError } from '@shop/common';
 import { loadConfig } from './config.ts';
+import { EU_MEMBERS } from './domain/shipToCountries.ts';
+
+function problemsOf(env: Record<string, string>): readonly string[] {
+  try {
+    loadConfig(env);
+  } catch (err) {
+    if (err instanceof ConfigError) return err.problems;
+    throw err;
+  }
+  return [];
+}
 
 describe('Order service config', () => {
   it('has working defaults', () => {
@@ -27,5 +38,25 @@ describe('Order service config', () => {
         'API_TOKEN must be at least 16 characters when set',
       ]);
     }
+  });
+
+  describe('SHIP_TO_COUNTRIES', () => {
+    it('defaults to the UK, the 27 EU members, the US and a few more', () => {
+      const countries = loadConfig({}).shipToCountries;
+      expect(countries).to.include.members(['GB', ...EU_MEMBERS, 'US', 'NO', 'CA', 'AU', 'NZ', 'JP']);
+      expect(countries).to.have.length(1 + 27 + 6);
+      expect(Object.isFrozen(countries)).to.equal(true);
+    });
+
+    it('takes comma-separated codes in any case, once each', () => {
+      expect(loadConfig({ SHIP_TO_COUNTRIES: 'gb, FR ,us,GB' }).shipToCountries).to.deep.equal(['GB', 'FR', 'US']);
+    });
+
+    it('names every code that is not a country, with the one probably meant', () => {
+      expect(problemsOf({ SHIP_TO_COUNTRIES: 'GB,UK,EU,XX,France,EL' })).to.deep.equal([
+        'SHIP_TO_COUNTRIES must be ISO 3166-1 alpha-2 country codes separated by commas, such as GB,FR,US; not country codes: "UK" (GB?), "EU", "XX", "France", "EL" (GR?)',
+      ]);
+      expect(problemsOf({ SHIP_TO_COUNTRIES: ' , ' })).to.deep.equal(['SHIP_TO_COUNTRIES must name at least one country, such as GB']);
+    });
   });
 });

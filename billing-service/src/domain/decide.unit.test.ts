@@ -74,9 +74,55 @@ describe('Billing', () => {
       expect(given(issued()).when({ type: 'IssueInvoice', order: order(), invoiceId: 'INV-000002', at: AT })).to.deep.equal({ ok: true, events: [] });
     });
 
-    it('refuses to guess VAT for an unmodelled EU country', () => {
-      const d = given().when({ type: 'IssueInvoice', order: order({ shippingAddress: { line1: 'x', city: 'Warszawa', postalCode: '00-001', country: 'PL' } }), invoiceId: 'INV-1', at: AT });
+    it('refuses to invoice a destination that is not a country code', () => {
+      const d = given().when({ type: 'IssueInvoice', order: order({ shippingAddress: { line1: 'x', city: 'Cair Paravel', postalCode: '1', country: 'Narnia' } }), invoiceId: 'INV-1', at: AT });
       expect(d).to.deep.include({ ok: false, reason: 'not-invoiceable' });
+    });
+  });
+
+  describe('when a book and a mug are sent to an EU country (IOSS)', () => {
+    // Two copies of a EUR 12.50 book and a EUR 8.33 mug: EUR 33.33 of goods, inside IOSS.
+    const bookAndMug = [
+      { sku: 'BOOK-1', name: 'Notes on the Analytical Engine', quantity: 2, unitPrice: '12.50', lineTotal: '25.00', delivery: 'physical' },
+      { sku: 'MUG-3', name: 'Difference Engine mug', quantity: 1, unitPrice: '8.33', lineTotal: '8.33', delivery: 'physical' },
+    ];
+    const to = (country: string, lines: unknown[] = bookAndMug, subtotal = '33.33') =>
+      order({ currency: 'EUR', lines, subtotal, shippingAddress: { line1: '1 Main St', city: 'City', postalCode: '1000', country } });
+    const bands = (e: BillingEvent) => {
+      if (e.type !== 'InvoiceIssued') throw new Error(e.type);
+      return { bands: e.invoice.bands.map((b) => [b.label, b.netMinor, b.vatMinor]), total: e.invoice.totalMinor };
+    };
+
+    it('Poland: 5% on the book, 23% on the mug', () => {
+      expect(bands(issued(to('PL')))).to.deep.equal({ bands: [['VAT 23% (PL)', 833, 192], ['VAT 5% (PL)', 2500, 125]], total: 3650 });
+    });
+
+    it('France: 5.5% on the book, 20% on the mug', () => {
+      expect(bands(issued(to('FR')))).to.deep.equal({ bands: [['VAT 20% (FR)', 833, 167], ['VAT 5.5% (FR)', 2500, 138]], total: 3638 });
+    });
+
+    it('Ireland: the book zero-rated, 23% on the mug', () => {
+      expect(bands(issued(to('IE')))).to.deep.equal({ bands: [['VAT 23% (IE)', 833, 192], ['VAT 0% (zero-rated, IE)', 2500, 0]], total: 3525 });
+    });
+
+    it('Denmark: 25% on both, no book rate, rounded once on the band', () => {
+      expect(bands(issued(to('DK')))).to.deep.equal({ bands: [['VAT 25% (DK)', 3333, 833]], total: 4166 });
+    });
+
+    it('charges the VAT on a consignment of exactly EUR 150.00', () => {
+      const lines = [{ sku: 'MUG-3', name: 'Difference Engine mug', quantity: 10, unitPrice: '15.00', lineTotal: '150.00', delivery: 'physical' }];
+      expect(bands(issued(to('PL', lines, '150.00')))).to.deep.equal({ bands: [['VAT 23% (PL)', 15000, 3450]], total: 18450 });
+    });
+
+    it('charges none on EUR 150.01 of goods, says the import VAT is the customer\'s, and still charges VAT on the e-book', () => {
+      const lines = [
+        { sku: 'MUG-3', name: 'Difference Engine mug', quantity: 1, unitPrice: '150.01', lineTotal: '150.01', delivery: 'physical' },
+        { sku: 'EBOOK-7', name: 'Sketch of the Engine (eBook)', quantity: 1, unitPrice: '4.99', lineTotal: '4.99', delivery: 'digital' },
+      ];
+      expect(bands(issued(to('PL', lines, '155.00')))).to.deep.equal({
+        bands: [['VAT 5% (PL)', 499, 25], ['No VAT charged: over EUR 150, import VAT payable by the customer (PL)', 15001, 0]],
+        total: 15525,
+      });
     });
   });
 

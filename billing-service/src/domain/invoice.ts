@@ -1,6 +1,6 @@
 import { percentOf } from './money.ts';
 import type { OrderLine, PlacedOrder } from './orderContract.ts';
-import { type Delivery, type TaxCategory, type VatRate, taxCategoryOf, vatRateFor, vatRateLabel } from './vatRules.ts';
+import { type Consignment, type Delivery, type TaxCategory, type VatRate, taxCategoryOf, vatRateFor, vatRateLabel } from './vatRules.ts';
 
 /** One invoiced line. Amounts are minor units of the invoice currency. */
 export interface InvoiceLine {
@@ -44,13 +44,18 @@ export type InvoiceResult = { readonly ok: true; readonly invoice: Invoice } | {
 
 /**
  * Prices an order. A digital-only order has no address; billing then assumes a UK customer
- * (a real shop would collect evidence of the customer's location).
+ * (a real shop would collect evidence of the customer's location). The order's physical lines
+ * travel as one consignment, whose value decides whether goods to the EU go through IOSS.
  */
 export function buildInvoice(order: PlacedOrder, invoiceId: string, issuedAt: string): InvoiceResult {
   const taxCountry = order.destination ?? 'GB';
+  const consignment: Consignment = {
+    goodsNetMinor: order.lines.filter((l) => l.delivery === 'physical').reduce((s, l) => s + l.quantity * l.unitPriceMinor, 0),
+    currency: order.currency,
+  };
   const lines: InvoiceLine[] = [];
   for (const l of order.lines) {
-    const priced = priceLine(l, taxCountry);
+    const priced = priceLine(l, taxCountry, consignment);
     if (!priced.ok) return priced;
     lines.push(priced.line);
   }
@@ -66,9 +71,9 @@ export function buildInvoice(order: PlacedOrder, invoiceId: string, issuedAt: st
   };
 }
 
-function priceLine(l: OrderLine, country: string): { ok: true; line: InvoiceLine } | { ok: false; reason: string } {
+function priceLine(l: OrderLine, country: string, consignment: Consignment): { ok: true; line: InvoiceLine } | { ok: false; reason: string } {
   const taxCategory = taxCategoryOf(l);
-  const found = vatRateFor(taxCategory, country);
+  const found = vatRateFor(taxCategory, country, consignment);
   if (!found.ok) return found;
   return {
     ok: true,
@@ -95,6 +100,8 @@ function bandsOf(lines: readonly InvoiceLine[]): VatBand[] {
 const LOCALES: Readonly<Record<string, string>> = {
   GB: 'en-GB', IE: 'en-IE', US: 'en-US', CA: 'en-CA', AU: 'en-AU', NZ: 'en-NZ',
   AT: 'de-AT', DE: 'de-DE', DK: 'da-DK', ES: 'es-ES', FR: 'fr-FR', IT: 'it-IT', NL: 'nl-NL', SE: 'sv-SE', JP: 'ja-JP',
+  BG: 'bg-BG', CZ: 'cs-CZ', EE: 'et-EE', FI: 'fi-FI', GR: 'el-GR', HR: 'hr-HR', HU: 'hu-HU', LT: 'lt-LT', LV: 'lv-LV',
+  NO: 'nb-NO', PL: 'pl-PL', PT: 'pt-PT', RO: 'ro-RO', SI: 'sl-SI', SK: 'sk-SK',
 };
 
 /** The locale an invoice to this country is written in (British English where not listed). */

@@ -1,5 +1,6 @@
 import type { Address, Customer, Delivery, OrderLine } from './events.ts';
 import { isCurrency, minorDigits, parseAmount } from '@shop/common/money';
+import { isCountryCode } from './countryCodes.ts';
 
 export interface OrderRequest {
   readonly customer: Customer;
@@ -16,7 +17,6 @@ export interface FieldError {
 
 export type Parsed<T> = { readonly ok: true; readonly value: T } | { readonly ok: false; readonly errors: readonly FieldError[] };
 
-const REGIONS = new Intl.DisplayNames(['en'], { type: 'region', fallback: 'none' });
 const MAX_LINES = 100;
 /** The largest order total, in minor units (pence, cents): 10^12, well inside 2^53 and billing's limit. */
 export const MAX_ORDER_TOTAL_MINOR = 1_000_000_000_000n;
@@ -88,7 +88,7 @@ function parseAddress(raw: unknown, fail: (p: string, d: string) => undefined): 
   const region = optionalText(raw['region'], `${at}/region`, 100, fail);
   const postalCode = text(raw['postalCode'], `${at}/postalCode`, 20, fail);
   const c = raw['country'];
-  const country = typeof c === 'string' && /^[A-Z]{2}$/.test(c) && REGIONS.of(c) !== undefined ? c : fail(`${at}/country`, 'must be an ISO 3166-1 alpha-2 country code such as "GB"');
+  const country = typeof c === 'string' && isCountryCode(c) ? c : fail(`${at}/country`, 'must be an ISO 3166-1 alpha-2 country code such as "GB"');
   if (!line1 || !city || !postalCode || !country) return undefined;
   return { line1, ...(line2 ? { line2 } : {}), city, ...(region ? { region } : {}), postalCode, country };
 }

@@ -32,6 +32,7 @@ describe('parseOrderRequest', () => {
 
   it('refuses an unknown country and too many decimals for the currency', () => {
     expect(pointers({ ...adaOrder, shippingAddress: { ...adaOrder.shippingAddress, country: 'XX' } })).to.deep.equal(['/shippingAddress/country']);
+    expect(pointers({ ...adaOrder, shippingAddress: { ...adaOrder.shippingAddress, country: 'UK' } }), 'UK is not ISO: GB is').to.deep.equal(['/shippingAddress/country']);
     expect(pointers({ ...adaOrder, currency: 'JPY' })).to.deep.equal(['/lines/0/unitPrice', '/lines/1/unitPrice']);
   });
 

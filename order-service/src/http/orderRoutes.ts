@@ -4,6 +4,7 @@ import { HttpProblem, type WriteBatcher, conflict, notFound, readJsonBody, requi
 import type { OrderStore } from '../db/orderStore.ts';
 import type { Order } from '../domain/order.ts';
 import { parseOrderRequest } from '../domain/parseOrderRequest.ts';
+import { checkDestination } from '../domain/shipToCountries.ts';
 import { orderView } from './orderView.ts';
 
 export interface OrderRoutesDeps {
@@ -13,6 +14,8 @@ export interface OrderRoutesDeps {
   readonly apiToken: string | undefined;
   readonly now: () => Date;
   readonly newOrderId: () => string;
+  /** SHIP_TO_COUNTRIES: an order to any other country is refused with 422. */
+  readonly shipTo: ReadonlySet<string>;
 }
 
 /** `POST /orders`, `GET /orders/:id`, `POST /orders/:id/cancel`. */
@@ -28,6 +31,8 @@ export function createOrderRouter(deps: OrderRoutesDeps): Router {
     const body = await readJsonBody(ctx);
     const parsed = parseOrderRequest(body);
     if (!parsed.ok) throw unprocessable('The order is not valid; see errors', { errors: parsed.errors });
+    const refused = checkDestination(parsed.value, deps.shipTo);
+    if (refused) throw unprocessable(`${refused.detail[0]!.toUpperCase()}${refused.detail.slice(1)}`, { errors: [refused] });
     const command = { type: 'PlaceOrder' as const, orderId: deps.newOrderId(), at: deps.now().toISOString(), ...parsed.value };
     const idempotency = idempotencyKey ? { key: idempotencyKey, requestHash: createHash('sha256').update(JSON.stringify(parsed.value)).digest('hex') } : undefined;
     const result = await deps.writes.run(() => deps.orders.place(command, idempotency));
