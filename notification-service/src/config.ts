@@ -28,6 +28,8 @@ export interface NotificationConfig {
   readonly backoff: { readonly baseMs: number; readonly maxMs: number };
   readonly missingPartAfterMs: number;
   readonly onMissingPart: 'wait' | 'send-without';
+  /** The outbox's per-email retries: backoff from base to max (doubling, ±20% jitter), and tries before an email is dead. */
+  readonly outboxRetry: { readonly baseMs: number; readonly maxMs: number; readonly maxAttempts: number; readonly jitter: number };
   readonly smtpUrl: string | undefined;
   readonly mailFrom: string;
   readonly messageIdDomain: string;
@@ -70,6 +72,12 @@ export function readConfig(env: Readonly<Record<string, string | undefined>> = p
     backoff: { baseMs: r.int('RETRY_BASE_MS', 500, 0, 3_600_000), maxMs: r.int('RETRY_MAX_MS', 15_000, 0, 86_400_000) },
     missingPartAfterMs: r.int('MISSING_PART_AFTER_SECONDS', 900, 0, 30 * 86_400) * 1000,
     onMissingPart: r.oneOf('ON_MISSING_PART', 'wait', ['wait', 'send-without'] as const),
+    outboxRetry: {
+      baseMs: r.int('OUTBOX_RETRY_BASE_SECONDS', 30, 0, 86_400) * 1000,
+      maxMs: r.int('OUTBOX_RETRY_MAX_SECONDS', 3600, 0, 7 * 86_400) * 1000,
+      maxAttempts: r.int('OUTBOX_MAX_TRIES', 10, 1, 1000),
+      jitter: 0.2,
+    },
     smtpUrl,
     mailFrom,
     messageIdDomain: r.string('MESSAGE_ID_DOMAIN', /@([^>\s]+)/.exec(mailFrom)?.[1] ?? 'shop.example'),

@@ -33,6 +33,8 @@ export interface ServiceDeps {
   readonly dispatcher?: Dispatcher;
   readonly transport?: MailTransport;
   readonly afterDeliver?: ConstructorParameters<typeof OutboxSender>[2]['afterDeliver'];
+  /** The jitter of the outbox's backoff: [0, 1), Math.random by default. */
+  readonly random?: () => number;
 }
 
 /** Wires the consumers, the policy, the outbox sender and the schedule on a migrated database. */
@@ -54,7 +56,7 @@ export function buildNotificationService(db: Db, config: NotificationConfig, dep
     logger, dispatcher: deps.dispatcher, now,
   }));
   const transport = deps.transport ?? (config.smtpUrl ? smtpTransport(config.smtpUrl, config.mailFrom) : emlTransport(config.outboxDir));
-  const sender = new OutboxSender(store, transport, { from: config.mailFrom, logger, now, afterDeliver: deps.afterDeliver });
+  const sender = new OutboxSender(store, transport, { from: config.mailFrom, logger, now, retry: config.outboxRetry, random: deps.random, afterDeliver: deps.afterDeliver });
   const afterPoll = async () => { handler.checkWaiting(); await sender.sendPending(); };
   const scheduler = new PollScheduler(consumers, afterPoll, logger);
   return {

@@ -12,16 +12,18 @@ export interface ConsumerCliOptions {
   readonly out: (line: string) => void;
   /** Appended to what a successful replay and reset print: what the service did with the entries. */
   readonly notes?: { readonly replayed?: string; readonly reset?: string };
+  /** Usage lines of the service's own commands (which it runs itself), listed after the consumer's. */
+  readonly moreCommands?: readonly string[];
 }
 
 /** The usage text of the consumer command line for one service. */
-export function consumerCliUsage(serviceName: string, subscriptions: readonly string[]): string {
+export function consumerCliUsage(serviceName: string, subscriptions: readonly string[], moreCommands: readonly string[] = []): string {
   return `Usage: npm run cli -w ${serviceName} -- <command>
   positions                        read position, newest entry seen, parked count and errors of each subscription
   parked [subscription]            the parked entries (of one subscription)
   replay <subscription> <entry-id> run a parked entry, and those of its order held behind it, through the handler again
   reset <subscription>             read that feed again from its oldest archive
-Subscriptions: ${subscriptions.join(', ')}. Uses the same environment (DATA_DIR, ...) as the service.`;
+${moreCommands.map((c) => `  ${c}\n`).join('')}Subscriptions: ${subscriptions.join(', ')}. Uses the same environment (DATA_DIR, ...) as the service.`;
 }
 
 type Command =
@@ -39,7 +41,7 @@ type Command =
  */
 export function runConsumerCli(args: readonly string[], options: ConsumerCliOptions): number {
   const { consumers, out } = options;
-  const usage = consumerCliUsage(options.serviceName, consumers.map((c) => c.name));
+  const usage = consumerCliUsage(options.serviceName, consumers.map((c) => c.name), options.moreCommands);
   const parsed = parse(args, consumers);
   if (!parsed.ok) { out(`${parsed.problem}\n\n${usage}`); return 2; }
   const note = (text: string | undefined) => (text ? `; ${text}` : '');

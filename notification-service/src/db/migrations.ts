@@ -35,4 +35,17 @@ export const notificationMigrations: readonly Migration[] = [
       CREATE INDEX outbox_unsent ON outbox (id) WHERE sent_at IS NULL;
     `,
   },
+  {
+    id: 'notification-002-outbox-retries',
+    sql: `
+      -- Per email: when to try it next (NULL: now), and when it was given up on (dead letter).
+      ALTER TABLE outbox ADD COLUMN next_attempt_at TEXT;
+      ALTER TABLE outbox ADD COLUMN dead_at TEXT;
+      DROP INDEX outbox_unsent;
+      -- Pending = neither sent nor dead: in outbox order, and by order for "does an earlier email of this order wait?".
+      CREATE INDEX outbox_pending ON outbox (id) WHERE sent_at IS NULL AND dead_at IS NULL;
+      CREATE INDEX outbox_pending_by_order ON outbox (order_id, id) WHERE sent_at IS NULL AND dead_at IS NULL;
+      CREATE INDEX outbox_dead ON outbox (id) WHERE dead_at IS NOT NULL;
+    `,
+  },
 ];

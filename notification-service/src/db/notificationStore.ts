@@ -21,10 +21,17 @@ export interface OutboxEmail extends NewEmail {
   readonly lastError: string | null;
   readonly sentAt: string | null;
   readonly sentVia: string | null;
+  /** When the sender may try it (again); null: as soon as it is its turn. */
+  readonly nextAttemptAt: string | null;
+  /** When it was given up on (a dead letter); `lastError` says why. */
+  readonly deadAt: string | null;
 }
 
 const OUTBOX_COLUMNS = `id, key, order_id AS orderId, kind, to_name AS toName, to_address AS toAddress, subject, html, text,
-  message_id AS messageId, created_at AS createdAt, raw, attempts, last_error AS lastError, sent_at AS sentAt, sent_via AS sentVia`;
+  message_id AS messageId, created_at AS createdAt, raw, attempts, last_error AS lastError, sent_at AS sentAt, sent_via AS sentVia,
+  next_attempt_at AS nextAttemptAt, dead_at AS deadAt`;
+/** Neither sent nor given up on. */
+const PENDING = 'sent_at IS NULL AND dead_at IS NULL';
 
 /** The service's own tables: per-order policy state and the outbox. */
 export class NotificationStore {
@@ -36,15 +43,25 @@ export class NotificationStore {
       save: db.prepare('INSERT INTO order_notifications (order_id, state, waiting, updated_at) VALUES (?, ?, ?, ?) ON CONFLICT (order_id) DO UPDATE SET state = excluded.state, waiting = excluded.waiting, updated_at = excluded.updated_at'),
       waiting: db.prepare<[], { state: string }>('SELECT state FROM order_notifications WHERE waiting = 1 ORDER BY order_id'),
       insert: db.prepare('INSERT INTO outbox (key, order_id, kind, to_name, to_address, subject, html, text, message_id, created_at) VALUES (@key, @orderId, @kind, @toName, @toAddress, @subject, @html, @text, @messageId, @createdAt) ON CONFLICT (key) DO NOTHING'),
-      unsent: db.prepare<[], OutboxEmail>(`SELECT ${OUTBOX_COLUMNS} FROM outbox WHERE sent_at IS NULL ORDER BY id`),
+      // Due now, unless an earlier pending email of the same order is not due yet: an order's
+      // emails go in the order they were decided. Dead ones hold nothing back.
+      due: db.prepare<[{ now: string }], OutboxEmail>(`SELECT ${OUTBOX_COLUMNS} FROM outbox o WHERE ${PENDING} AND (next_attempt_at IS NULL OR next_attempt_at <= @now)
+        AND NOT EXISTS (SELECT 1 FROM outbox e WHERE e.order_id = o.order_id AND e.id < o.id AND e.sent_at IS NULL AND e.dead_at IS NULL AND e.next_attempt_at > @now)
+        ORDER BY id`),
+      retrying: db.prepare<[number], OutboxEmail>(`SELECT ${OUTBOX_COLUMNS} FROM outbox WHERE ${PENDING} AND last_error IS NOT NULL ORDER BY id LIMIT ?`),
+      dead: db.prepare<[number], OutboxEmail>(`SELECT ${OUTBOX_COLUMNS} FROM outbox WHERE dead_at IS NOT NULL ORDER BY id LIMIT ?`),
       list: db.prepare<[number], OutboxEmail>(`SELECT ${OUTBOX_COLUMNS} FROM outbox ORDER BY id DESC LIMIT ?`),
       one: db.prepare<[number], OutboxEmail>(`SELECT ${OUTBOX_COLUMNS} FROM outbox WHERE id = ?`),
       setRaw: db.prepare('UPDATE outbox SET raw = ? WHERE id = ? AND raw IS NULL'),
       sent: db.prepare('UPDATE outbox SET sent_at = ?, sent_via = ?, attempts = attempts + 1, last_error = NULL WHERE id = ?'),
-      failed: db.prepare('UPDATE outbox SET attempts = attempts + 1, last_error = ? WHERE id = ?'),
+      retry: db.prepare('UPDATE outbox SET attempts = attempts + 1, last_error = ?, next_attempt_at = ? WHERE id = ?'),
+      kill: db.prepare('UPDATE outbox SET attempts = attempts + 1, last_error = ?, dead_at = ? WHERE id = ?'),
+      requeue: db.prepare(`UPDATE outbox SET dead_at = NULL, next_attempt_at = NULL, attempts = 0, last_error = NULL WHERE id = ? AND sent_at IS NULL`),
+      requeueDead: db.prepare<[], { id: number }>('UPDATE outbox SET dead_at = NULL, next_attempt_at = NULL, attempts = 0, last_error = NULL WHERE dead_at IS NOT NULL RETURNING id'),
       counts: db.prepare<[], { total: number; unsent: number }>('SELECT count(*) AS total, count(*) FILTER (WHERE sent_at IS NULL) AS unsent FROM outbox'),
-      unsentStates: db.prepare<[], { queued: number; failed: number; oldest: string | null }>(
-        'SELECT count(*) FILTER (WHERE last_error IS NULL) AS queued, count(*) FILTER (WHERE last_error IS NOT NULL) AS failed, min(created_at) AS oldest FROM outbox WHERE sent_at IS NULL'),
+      unsentStates: db.prepare<[], { queued: number; failed: number; dead: number; oldest: string | null }>(
+        `SELECT count(*) FILTER (WHERE dead_at IS NULL AND last_error IS NULL) AS queued, count(*) FILTER (WHERE dead_at IS NULL AND last_error IS NOT NULL) AS failed,
+          count(*) FILTER (WHERE dead_at IS NOT NULL) AS dead, min(created_at) FILTER (WHERE dead_at IS NULL) AS oldest FROM outbox WHERE sent_at IS NULL`),
     };
   }
 
@@ -66,7 +83,12 @@ export class NotificationStore {
     return this.#q.insert.run(email).changes === 1;
   }
 
-  unsent(): OutboxEmail[] { return this.#q.unsent.all(); }
+  /** The pending emails the sender may try at `now`, in outbox order (see the query for the order rule). */
+  due(now: string): OutboxEmail[] { return this.#q.due.all({ now }); }
+  /** Pending emails whose last try failed, oldest first. */
+  retrying(limit = 100): OutboxEmail[] { return this.#q.retrying.all(limit); }
+  /** The dead letters, oldest first. */
+  dead(limit = 100): OutboxEmail[] { return this.#q.dead.all(limit); }
   list(limit = 200): OutboxEmail[] { return this.#q.list.all(limit); }
   email(id: number): OutboxEmail | undefined { return this.#q.one.get(id); }
   /** Keeps the first MIME rendering, so a resend sends the very same bytes. */
@@ -75,15 +97,27 @@ export class NotificationStore {
     return this.email(id)!.raw!;
   }
   markSent(id: number, at: string, via: string): void { this.#q.sent.run(at, via, id); }
-  markFailed(id: number, error: string): void { this.#q.failed.run(error, id); }
+  /** A failed try that is to be tried again at `nextAttemptAt`. */
+  markRetry(id: number, error: string, nextAttemptAt: string): void { this.#q.retry.run(error, nextAttemptAt, id); }
+  /** A failed try after which the email is given up on. */
+  markDead(id: number, error: string, at: string): void { this.#q.kill.run(error, at, id); }
+  /**
+   * Makes an unsent email (a dead letter, or one waiting for its next try) due now with a fresh
+   * count of tries; false when there is no such unsent email. Its stored MIME bytes, and so its
+   * Message-ID, stay as they were.
+   */
+  requeue(id: number): boolean { return this.#q.requeue.run(id).changes === 1; }
+  /** Requeues every dead letter; returns their ids. */
+  requeueDead(): number[] { return this.#q.requeueDead.all().map((r) => r.id); }
   counts(): { total: number; unsent: number } { return this.#q.counts.get()!; }
   /**
-   * The outbox by state: `queued` (not tried yet, or tried without an error recorded), `failed`
-   * (the last try failed; it is tried again), `sent`; and when the oldest unsent email was queued.
+   * The outbox by state: `queued` (not tried yet), `failed` (the last try failed; it is tried
+   * again at its next attempt time), `sent`, `dead` (given up on); and when the oldest email
+   * still to be sent (dead letters aside) was queued.
    */
-  outboxStates(): { queued: number; failed: number; sent: number; oldestUnsentAt: string | null } {
+  outboxStates(): { queued: number; failed: number; sent: number; dead: number; oldestUnsentAt: string | null } {
     const { total, unsent } = this.counts();
     const u = this.#q.unsentStates.get()!;
-    return { queued: u.queued, failed: u.failed, sent: total - unsent, oldestUnsentAt: u.oldest };
+    return { queued: u.queued, failed: u.failed, sent: total - unsent, dead: u.dead, oldestUnsentAt: u.oldest };
   }
 }

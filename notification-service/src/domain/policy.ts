@@ -15,6 +15,10 @@ export interface NotificationState {
   /** When the order and its payment were both known: the clock for a missing delivery part. */
   readonly readySince?: string;
   readonly confirmationSent: boolean;
+  /** The delivery parts the confirmation went without (`send-without`); each gets a follow-up when it comes. */
+  readonly confirmationLacked?: readonly DeliveryPart[];
+  /** The late parts already sent as a follow-up. Optional: states saved before follow-ups existed lack both. */
+  readonly followUpsSent?: readonly DeliveryPart[];
   readonly dispatchSent: boolean;
   /** True once a wait for a missing part passed its deadline (reported once). */
   readonly overdue: boolean;
@@ -27,7 +31,8 @@ export interface PolicyConfig {
 
 export type EmailIntent =
   | { readonly kind: 'confirmation'; readonly missing: readonly DeliveryPart[] }
-  | { readonly kind: 'dispatched' };
+  | { readonly kind: 'dispatched' }
+  | { readonly kind: 'followup'; readonly part: DeliveryPart };
 
 export interface Decision {
   readonly state: NotificationState;
@@ -82,10 +87,19 @@ export function decide(s0: NotificationState, now: Date, cfg: PolicyConfig): Dec
     const late = s.readySince !== undefined && now.getTime() - Date.parse(s.readySince) >= cfg.missingPartAfterMs;
     if (missing.length === 0 || (late && cfg.onMissingPart === 'send-without')) {
       emails.push({ kind: 'confirmation', missing });
-      s = { ...s, confirmationSent: true };
+      s = { ...s, confirmationSent: true, confirmationLacked: missing };
     } else if (late && !s.overdue) {
       becameOverdue = missing;
       s = { ...s, overdue: true };
+    }
+  }
+  // A part the confirmation went without is sent on its own once it arrives, before a dispatch
+  // notice decided at the same time (the shipment section comes before its dispatch).
+  if (s.confirmationSent && !s.cancelled) {
+    for (const part of s.confirmationLacked ?? []) {
+      if (s[part] === undefined || (s.followUpsSent ?? []).includes(part)) continue;
+      emails.push({ kind: 'followup', part });
+      s = { ...s, followUpsSent: [...(s.followUpsSent ?? []), part] };
     }
   }
   if (s.confirmationSent && !s.dispatchSent && s.dispatch && !s.cancelled) {

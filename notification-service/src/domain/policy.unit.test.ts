@@ -90,7 +90,61 @@ describe('The notification policy', () => {
       expect(decide(state, new Date(T0.getTime() + WAIT.missingPartAfterMs - 1), cfg).emails).to.deep.equal([]);
       const late = decide(state, new Date(T0.getTime() + WAIT.missingPartAfterMs), cfg);
       expect(late.emails).to.deep.equal([{ kind: 'confirmation', missing: ['digital'] }]);
-      expect(decide(evolve(late.state, digital), T0, cfg).emails).to.deep.equal([]);
+      expect(decide(evolve(late.state, digital), T0, cfg).emails).to.deep.equal([{ kind: 'followup', part: 'digital' }]);
+    });
+  });
+
+  describe('when a part arrives after a confirmation sent without it', () => {
+    const SEND: PolicyConfig = { ...WAIT, onMissingPart: 'send-without' };
+    const DEADLINE = new Date(T0.getTime() + SEND.missingPartAfterMs);
+    /** Given the early facts at T0 and the deadline passed, then the late facts in this order: every email decided. */
+    function afterDeadline(early: readonly Fact[], late: readonly Fact[], cfg = SEND) {
+      const first = run(early, cfg);
+      const tick = decide(first.state, DEADLINE, cfg);
+      let state = tick.state;
+      const emails = [...first.emails, ...tick.emails];
+      for (const f of late) {
+        const d = decide(evolve(state, f), DEADLINE, cfg);
+        state = d.state;
+        emails.push(...d.emails);
+      }
+      return { state, emails };
+    }
+    const both = placed(line('physical'), line('digital'));
+
+    it('sends each late part once as a follow-up, whatever order the late facts (and their repeats) arrive in (120 orders)', () => {
+      for (const late of permutations([scheduled, digital, dispatched, digital, scheduled])) {
+        const { emails } = afterDeadline([both, paid], late);
+        const label = late.map((f) => f.type).join(',');
+        expect(emails[0], label).to.deep.equal({ kind: 'confirmation', missing: ['shipment', 'digital'] });
+        expect(emails.slice(1), label).to.have.deep.members([{ kind: 'followup', part: 'shipment' }, { kind: 'followup', part: 'digital' }, { kind: 'dispatched' }]);
+      }
+    });
+
+    it('sends the shipment follow-up before the dispatch notice when they are decided together', () => {
+      const { state } = afterDeadline([both, paid, digital], []);
+      const d = decide(evolve(evolve(state, dispatched), scheduled), DEADLINE, SEND);
+      expect(d.emails).to.deep.equal([{ kind: 'followup', part: 'shipment' }, { kind: 'dispatched' }]);
+    });
+
+    it('sends no follow-up for a part the confirmation already had', () => {
+      expect(afterDeadline([both, paid, scheduled], [scheduled, digital, digital]).emails)
+        .to.deep.equal([{ kind: 'confirmation', missing: ['digital'] }, { kind: 'followup', part: 'digital' }]);
+    });
+
+    it('sends no follow-up once the order is cancelled', () => {
+      expect(afterDeadline([both, paid], [cancelled, scheduled, digital]).emails).to.deep.equal([{ kind: 'confirmation', missing: ['shipment', 'digital'] }]);
+    });
+
+    it('never sends one when waiting for the parts (the default)', () => {
+      const { emails } = afterDeadline([both, paid], [digital, scheduled, dispatched], WAIT);
+      expect(emails).to.deep.equal([{ kind: 'confirmation', missing: [] }, { kind: 'dispatched' }]);
+    });
+
+    it('reads a state saved before follow-ups existed as one that needs none', () => {
+      const { state } = run([both, paid, scheduled, digital]);
+      const { confirmationLacked: _l, followUpsSent: _f, ...old } = state;
+      expect(decide(evolve(old, digital), DEADLINE, SEND).emails).to.deep.equal([]);
     });
   });
 });

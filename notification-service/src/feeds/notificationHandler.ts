@@ -56,14 +56,16 @@ export class NotificationHandler {
     let queued = 0;
     for (const intent of d.emails) {
       const missing = intent.kind === 'confirmation' ? intent.missing : [];
-      const rendered = this.renderer.render(intent.kind, templateData(d.state, missing));
-      const key = `order-${d.state.orderId}-${intent.kind}`;
+      const part = intent.kind === 'followup' ? intent.part : undefined;
+      const rendered = this.renderer.render(intent.kind, { ...templateData(d.state, missing), part });
+      // One follow-up per late part, so the part is in the key (and so in the Message-ID).
+      const key = `order-${d.state.orderId}-${intent.kind}${part ? `-${part}` : ''}`;
       const fresh = this.store.enqueue({
         key, orderId: d.state.orderId, kind: intent.kind, toName: d.state.order!.customer.name, toAddress: d.state.order!.customer.email,
         ...rendered, messageId: messageIdFor(key, this.o.messageIdDomain), createdAt: at,
       });
       if (fresh) queued++;
-      this.o.logger.info('email queued', { orderId: d.state.orderId, kind: intent.kind, missing, duplicate: !fresh });
+      this.o.logger.info('email queued', { orderId: d.state.orderId, kind: intent.kind, missing, part, duplicate: !fresh });
     }
     if (d.becameOverdue.length > 0) {
       this.o.logger.warn('order waits for a part past its deadline', { orderId: d.state.orderId, missing: d.becameOverdue, policy: this.o.onMissingPart });

@@ -14,11 +14,12 @@ describe('The notification service for operators', () => {
   let service: NotificationService;
   let http: RunningServer;
   const delivered: string[] = [];
-  // A mail server that refuses one customer's emails.
+  // A mail server that refuses one customer's emails for good, and another's for now.
   const transport: MailTransport = {
     name: 'test',
     async deliver(email) {
-      if (email.orderId === 'ORD-F') throw new Error('550 mailbox unavailable');
+      if (email.orderId === 'ORD-F') throw Object.assign(new Error('550 mailbox unavailable'), { responseCode: 550 });
+      if (email.orderId === 'ORD-T') throw Object.assign(new Error('451 try again later'), { responseCode: 451 });
       delivered.push(email.orderId);
     },
     close() { /* nothing held */ },
@@ -40,17 +41,17 @@ describe('The notification service for operators', () => {
     for (const state of ['queued', 'failed', 'sent', 'dead']) expect(empty.value('notification_outbox_emails', { state }), state).to.equal(0);
     expect(empty.value('notification_outbox_oldest_unsent_age_seconds')).to.equal(0);
 
-    for (const id of ['ORD-S', 'ORD-F']) { feeds.place(id); feeds.pay(id); feeds.schedule(id); }
+    for (const id of ['ORD-S', 'ORD-F', 'ORD-T']) { feeds.place(id); feeds.pay(id); feeds.schedule(id); }
     await service.cycle();
     expect(delivered).to.deep.equal(['ORD-S']);
     const m = await scrapeMetrics(http.url);
     expect(m.value('notification_outbox_emails', { state: 'sent' })).to.equal(1);
     expect(m.value('notification_outbox_emails', { state: 'failed' })).to.equal(1);
     expect(m.value('notification_outbox_emails', { state: 'queued' })).to.equal(0);
-    expect(m.value('notification_outbox_emails', { state: 'dead' })).to.equal(0);
+    expect(m.value('notification_outbox_emails', { state: 'dead' })).to.equal(1);
     expect(m.value('notification_outbox_oldest_unsent_age_seconds')).to.be.at.least(0);
     for (const subscription of ['orders', 'billing', 'shipping']) {
-      expect(m.value('consumer_read_position', { subscription }), subscription).to.equal(2);
+      expect(m.value('consumer_read_position', { subscription }), subscription).to.equal(3);
       expect(m.value('consumer_lag_entries', { subscription }), subscription).to.equal(0);
       expect(m.value('consumer_lag_seconds', { subscription }), subscription).to.equal(0);
       expect(m.value('consumer_last_success_timestamp_seconds', { subscription }), subscription).to.be.greaterThan(0);

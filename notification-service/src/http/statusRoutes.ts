@@ -27,7 +27,21 @@ export function statusOf(service: NotificationService) {
       };
     }),
     waitingOrders: service.store.waiting().map((o) => ({ orderId: o.orderId, missing: missingParts(o), readySince: o.readySince ?? null, overdue: o.overdue })),
-    outbox: service.store.counts(),
+    outbox: outboxStatus(service),
+  };
+}
+
+/** The outbox by state, the emails waiting for their next try, and the dead letters with the command that resends each. */
+function outboxStatus(service: NotificationService) {
+  const { store } = service;
+  return {
+    ...store.counts(),
+    ...store.outboxStates(),
+    retrying: store.retrying(50).map((e) => ({ id: e.id, orderId: e.orderId, kind: e.kind, attempts: e.attempts, lastError: e.lastError, nextAttemptAt: e.nextAttemptAt })),
+    deadLetters: store.dead(200).map((e) => ({
+      id: e.id, orderId: e.orderId, kind: e.kind, to: e.toAddress, subject: e.subject, attempts: e.attempts, lastError: e.lastError, deadAt: e.deadAt,
+      resend: `npm run cli -w notification-service -- resend ${e.id}`,
+    })),
   };
 }
 

@@ -8,7 +8,7 @@ export interface RenderedEmail {
   readonly text: string;
 }
 
-export type EmailKind = 'confirmation' | 'dispatched';
+export type EmailKind = 'confirmation' | 'dispatched' | 'followup';
 
 /** What the templates get as `it`: see templates/README.md, which marketing reads. */
 export interface TemplateData {
@@ -16,6 +16,8 @@ export interface TemplateData {
   readonly customerName: string;
   readonly sections: { readonly order: Section; readonly payment?: Section; readonly shipment?: Section; readonly digital?: Section; readonly dispatch?: Section };
   readonly missing: readonly DeliveryPart[];
+  /** In a follow-up: the delivery part that came after the confirmation went without it. */
+  readonly part?: DeliveryPart;
   readonly carrier: string | null;
   readonly trackingNumber: string | null;
 }

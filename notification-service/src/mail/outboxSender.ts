@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import type { Logger } from '@shop/common';
 import nodemailer from 'nodemailer';
 import type { NotificationStore, OutboxEmail } from '../db/notificationStore.ts';
+import { afterFailure, classifyFailure, type DeliveryFailure, recipientAddressProblem, type RetryPolicy } from './deliveryFailure.ts';
 import { buildMime } from './mimeMessage.ts';
 
 /** Delivers one finished RFC 5322 message. */
@@ -43,11 +44,30 @@ export function smtpTransport(url: string, from: string): MailTransport {
   };
 }
 
-export interface SendResult { readonly sent: number; readonly failed: number }
+export interface SendResult { readonly sent: number; readonly failed: number; readonly dead: number }
+
+export interface OutboxSenderOptions {
+  readonly from: string;
+  readonly logger: Logger;
+  readonly retry: RetryPolicy;
+  readonly now?: () => Date;
+  /** For the jitter of the backoff: [0, 1). */
+  readonly random?: () => number;
+  readonly afterDeliver?: (email: OutboxEmail) => void;
+}
 
 /**
- * Delivers the outbox in order. The MIME bytes are built once and stored before the first try,
- * so every try sends the same message. A crash after delivering but before marking it sent makes
+ * Delivers the outbox as a mail server would. Each run takes the emails due now, in order:
+ * - sent: done; the next email of its order may follow in the same run;
+ * - a temporary failure (SMTP 4xx, no connection, anything unknown): tried again after its own
+ *   backoff with jitter (RetryPolicy), until it has had `maxAttempts` tries, then dead;
+ * - a permanent failure (SMTP 5xx, a recipient address no server accepts): dead at once.
+ * An order's later email waits while an earlier one is pending (its "on its way" must never
+ * overtake its confirmation), but not behind a dead one: a dead letter holds nothing back. When
+ * the mail server cannot be reached, the run ends there; the others keep their turn.
+ *
+ * The MIME bytes are built once and stored before the first try, so every try, and a resend of a
+ * dead letter, sends the same message. A crash after delivering but before marking it sent makes
  * it go again on restart: at least once, with the same Message-ID (and the same .eml file).
  */
 export class OutboxSender {
@@ -56,10 +76,10 @@ export class OutboxSender {
   constructor(
     private readonly store: NotificationStore,
     private readonly transport: MailTransport,
-    private readonly o: { from: string; logger: Logger; now?: () => Date; afterDeliver?: (email: OutboxEmail) => void },
+    private readonly o: OutboxSenderOptions,
   ) {}
 
-  /** Sends what is unsent; a call while sending joins the run in flight. */
+  /** Sends what is due; a call while sending joins the run in flight. */
   sendPending(): Promise<SendResult> {
     this.#inFlight ??= this.#run().finally(() => { this.#inFlight = undefined; });
     return this.#inFlight;
@@ -69,29 +89,50 @@ export class OutboxSender {
 
   close(): void { this.transport.close(); }
 
+  #now(): Date { return this.o.now?.() ?? new Date(); }
+
   async #run(): Promise<SendResult> {
     let sent = 0;
     let failed = 0;
-    // An order whose email failed gets nothing more in this run: its "on its way" email must
-    // never overtake its confirmation.
+    let dead = 0;
+    // Orders whose email failed in this run and waits for its next try: their later emails wait too.
     const held = new Set<string>();
-    for (const email of this.store.unsent()) {
+    for (const email of this.store.due(this.#now().toISOString())) {
       if (held.has(email.orderId)) continue;
-      try {
-        const raw = email.raw ?? this.store.setRaw(email.id, await buildMime(email, this.o.from));
-        await this.transport.deliver(email, raw);
-        this.o.afterDeliver?.(email);
-        this.store.markSent(email.id, (this.o.now?.() ?? new Date()).toISOString(), this.transport.name);
-        this.o.logger.info('email sent', { emailId: email.id, orderId: email.orderId, kind: email.kind, messageId: email.messageId, via: this.transport.name });
-        sent++;
-      } catch (err) {
-        const error = err instanceof Error ? err.message : String(err);
-        this.store.markFailed(email.id, error);
+      const failure = await this.#deliver(email);
+      if (!failure) { sent++; continue; }
+      const attempts = email.attempts + 1;
+      const next = afterFailure(failure, attempts, this.o.retry, this.#now(), this.o.random ?? Math.random);
+      const fields = { emailId: email.id, orderId: email.orderId, kind: email.kind, attempts, error: failure.message };
+      if (next.kind === 'dead') {
+        this.store.markDead(email.id, next.error, this.#now().toISOString());
+        this.o.logger.error('email dead-lettered', { ...fields, reason: next.error });
+        dead++;
+      } else {
+        this.store.markRetry(email.id, next.error, next.at.toISOString());
+        this.o.logger.warn('email not sent, will retry', { ...fields, nextAttemptAt: next.at.toISOString() });
         held.add(email.orderId);
-        this.o.logger.error('email not sent', { emailId: email.id, orderId: email.orderId, kind: email.kind, error });
         failed++;
       }
+      // Nothing else can go now; the rest keep their turn (and are not charged a try).
+      if (failure.connection) break;
     }
-    return { sent, failed };
+    return { sent, failed, dead };
+  }
+
+  /** One try: undefined when delivered (and marked sent), else why not. */
+  async #deliver(email: OutboxEmail): Promise<DeliveryFailure | undefined> {
+    const badAddress = recipientAddressProblem(email.toAddress);
+    if (badAddress) return { permanent: true, connection: false, message: `invalid recipient address: ${badAddress}` };
+    try {
+      const raw = email.raw ?? this.store.setRaw(email.id, await buildMime(email, this.o.from));
+      await this.transport.deliver(email, raw);
+      this.o.afterDeliver?.(email);
+      this.store.markSent(email.id, this.#now().toISOString(), this.transport.name);
+    } catch (err) {
+      return classifyFailure(err);
+    }
+    this.o.logger.info('email sent', { emailId: email.id, orderId: email.orderId, kind: email.kind, messageId: email.messageId, via: this.transport.name, attempts: email.attempts + 1 });
+    return undefined;
   }
 }
