@@ -48,7 +48,7 @@ export function createApp(deps: AppDeps): BillingApp {
     maxAgeSeconds: config.feedMaxAgeSeconds,
     privateFeed: config.feedToken !== undefined,
   });
-  const billing = new BillingStore(deps.db, feed, deps.newId ?? randomUUID);
+  const billing = new BillingStore(deps.db, feed, deps.newId ?? randomUUID, config.shopTimeZone);
   const orderFeed = new FeedConsumer(deps.db, {
     name: 'orders',
     feedUrl: config.orderFeedUrl,

@@ -1,4 +1,4 @@
-import { EnvReader, type PublisherConfig, readPublisherConfig } from '@shop/common';
+import { EnvReader, type PublisherConfig, readPublisherConfig, readShopTimeZone } from '@shop/common';
 
 export interface BillingServiceConfig extends PublisherConfig {
   /** The order feed billing reads (ORDER_FEED_URL). */
@@ -14,6 +14,8 @@ export interface BillingServiceConfig extends PublisherConfig {
   readonly autoCapture: boolean;
   /** How long one poll of the order feed may wait for news (CONSUMER_LONG_POLL, seconds). */
   readonly consumerLongPollSeconds: number;
+  /** The shop's time zone (SHOP_TIME_ZONE): every date in billing's entries is a day of its calendar. */
+  readonly shopTimeZone: string;
 }
 
 /** Reads billing's configuration once; throws a ConfigError naming every problem. */
@@ -26,6 +28,7 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>> = p
     feedAllowedOrigins: r.origins('FEED_ALLOWED_ORIGINS'),
     autoCapture: r.bool('BILLING_AUTO_CAPTURE', false),
     consumerLongPollSeconds: r.int('CONSUMER_LONG_POLL', 30, 0, 600),
+    shopTimeZone: readShopTimeZone(r),
   };
   r.done();
   return Object.freeze(config);

@@ -1,5 +1,5 @@
 import { join } from 'node:path';
-import { EnvReader, readLogLevel, readShutdownDelay } from '@shop/common';
+import { EnvReader, readLogLevel, readShopTimeZone, readShutdownDelay } from '@shop/common';
 import { validate as validCron } from 'node-cron';
 import { parseShard, type Shard, WHOLE } from './domain/shard.ts';
 
@@ -36,6 +36,8 @@ export interface NotificationConfig {
   readonly logLevel: string;
   /** SHUTDOWN_DELAY: seconds between SIGTERM (not ready from then on) and closing the server. */
   readonly shutdownDelaySeconds: number;
+  /** SHOP_TIME_ZONE: the shop's time zone, which the emails' Date headers are written in. */
+  readonly shopTimeZone: string;
 }
 
 const DEFAULT_TEMPLATES = new URL('../templates', import.meta.url).pathname;
@@ -83,6 +85,7 @@ export function readConfig(env: Readonly<Record<string, string | undefined>> = p
     messageIdDomain: r.string('MESSAGE_ID_DOMAIN', /@([^>\s]+)/.exec(mailFrom)?.[1] ?? 'shop.example'),
     logLevel: readLogLevel(r),
     shutdownDelaySeconds: readShutdownDelay(r),
+    shopTimeZone: readShopTimeZone(r),
   };
   r.done();
   return Object.freeze(config);

@@ -56,7 +56,7 @@ export function buildNotificationService(db: Db, config: NotificationConfig, dep
     logger, dispatcher: deps.dispatcher, now,
   }));
   const transport = deps.transport ?? (config.smtpUrl ? smtpTransport(config.smtpUrl, config.mailFrom) : emlTransport(config.outboxDir));
-  const sender = new OutboxSender(store, transport, { from: config.mailFrom, logger, now, retry: config.outboxRetry, random: deps.random, afterDeliver: deps.afterDeliver });
+  const sender = new OutboxSender(store, transport, { from: config.mailFrom, shopTimeZone: config.shopTimeZone, logger, now, retry: config.outboxRetry, random: deps.random, afterDeliver: deps.afterDeliver });
   const afterPoll = async () => { handler.checkWaiting(); await sender.sendPending(); };
   const scheduler = new PollScheduler(consumers, afterPoll, logger);
   return {

@@ -49,7 +49,7 @@ export function createApp(deps: AppDeps): ShippingApp {
     maxAgeSeconds: config.feedMaxAgeSeconds,
     privateFeed: config.feedToken !== undefined,
   });
-  const shipping = new ShippingStore(deps.db, feed, { newId: deps.newId ?? randomUUID, baseUrl: config.publicUrl });
+  const shipping = new ShippingStore(deps.db, feed, { newId: deps.newId ?? randomUUID, baseUrl: config.publicUrl, shopTimeZone: config.shopTimeZone });
   const common = { longPollSeconds: config.consumerLongPollSeconds, allowedOrigins: config.feedAllowedOrigins, onFailure: 'park' as const, logger, now, ...deps.consumer };
   const orderFeed = new FeedConsumer(deps.db, { ...common, name: 'orders', feedUrl: config.orderFeedUrl, token: config.orderFeedToken, handler: createOrderFeedHandler(shipping, now) });
   const billingFeed = new FeedConsumer(deps.db, { ...common, name: 'billing', feedUrl: config.billingFeedUrl, token: config.billingFeedToken, handler: createBillingFeedHandler(shipping, now) });

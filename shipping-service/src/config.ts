@@ -1,4 +1,4 @@
-import { EnvReader, type PublisherConfig, readPublisherConfig } from '@shop/common';
+import { EnvReader, type PublisherConfig, readPublisherConfig, readShopTimeZone } from '@shop/common';
 
 export interface ShippingServiceConfig extends PublisherConfig {
   readonly orderFeedUrl: string;
@@ -16,6 +16,8 @@ export interface ShippingServiceConfig extends PublisherConfig {
   readonly autoDispatchDelaySeconds: number;
   /** How long one poll of a feed may wait for news (CONSUMER_LONG_POLL, seconds). */
   readonly consumerLongPollSeconds: number;
+  /** The shop's time zone (SHOP_TIME_ZONE): dispatch cut-off, working days and every date customers see. */
+  readonly shopTimeZone: string;
 }
 
 /** Reads shipping's configuration once; throws a ConfigError naming every problem. */
@@ -31,6 +33,7 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>> = p
     autoDispatch: r.bool('SHIPPING_AUTO_DISPATCH', false),
     autoDispatchDelaySeconds: r.int('SHIPPING_AUTO_DISPATCH_DELAY', 10, 0, 86_400),
     consumerLongPollSeconds: r.int('CONSUMER_LONG_POLL', 30, 0, 600),
+    shopTimeZone: readShopTimeZone(r),
   };
   r.done();
   return Object.freeze(config);

@@ -30,13 +30,16 @@ export class BillingStore {
   readonly #log: EventLog<BillingEvent>;
   readonly #feed: FeedStore;
   readonly #newId: () => string;
+  readonly #shopTimeZone: string;
   readonly #q;
 
-  constructor(db: Db, feed: FeedStore, newId: () => string) {
+  /** `shopTimeZone` (SHOP_TIME_ZONE): the calendar every date in billing's entries is written in. */
+  constructor(db: Db, feed: FeedStore, newId: () => string, shopTimeZone: string) {
     this.#db = db;
     this.#log = new EventLog<BillingEvent>(db);
     this.#feed = feed;
     this.#newId = newId;
+    this.#shopTimeZone = shopTimeZone;
     this.#q = {
       nextSeq: db.prepare<[], { next: number }>('SELECT COALESCE(MAX(seq), 0) + 1 AS next FROM billing_invoices'),
       addInvoice: db.prepare('INSERT INTO billing_invoices (seq, invoice_id, order_id) VALUES (?, ?, ?)'),
@@ -101,7 +104,7 @@ export class BillingStore {
       this.#log.append(orderId, eventId, event, command.at);
       state = evolve(state, event);
       if (state.status === 'none') throw new Error('A billing event left the order without an invoice');
-      this.#feed.append(toFeedEntry(event, eventId, state.invoice));
+      this.#feed.append(toFeedEntry(event, eventId, state.invoice, this.#shopTimeZone));
     }
     return decision;
   }

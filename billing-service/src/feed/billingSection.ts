@@ -2,6 +2,7 @@ import { el, type Xhtml } from '@shop/common';
 import { type CardMethod, maskedMethod } from '../domain/events.ts';
 import type { Invoice } from '../domain/invoice.ts';
 import { displayAmount } from '@shop/common/money';
+import { formatShopDate } from '@shop/common/time';
 
 /** The invoice as a table: lines with their VAT rate, then the VAT breakdown and the total. */
 export function invoiceTable(inv: Invoice, totalLabel: string): Xhtml {
@@ -32,8 +33,8 @@ export function invoiceText(inv: Invoice, totalLabel: string): string[] {
 }
 
 /** The billing section of the confirmation email. */
-export function paymentSection(inv: Invoice, method: CardMethod, paidAt: string): { content: Xhtml; text: string } {
-  const when = displayDate(paidAt, inv.locale);
+export function paymentSection(inv: Invoice, method: CardMethod, paidAt: string, shopTimeZone: string): { content: Xhtml; text: string } {
+  const when = displayDate(paidAt, inv.locale, shopTimeZone);
   const content = el('div', { class: 'billing-section' },
     el('p', null, 'Invoice ', el('strong', null, inv.invoiceId), ' for order ', el('strong', null, inv.orderId), ', paid in full.'),
     invoiceTable(inv, 'Total paid'),
@@ -50,7 +51,7 @@ export function moneyOf(inv: Invoice): (minor: number) => string {
   return (minor) => displayAmount(minor, inv.currency, inv.locale);
 }
 
-/** A date in the invoice's locale, as the shop's calendar (UK time) has it. */
-export function displayDate(iso: string, locale: string): string {
-  return new Intl.DateTimeFormat(locale, { dateStyle: 'long', timeZone: 'Europe/London' }).format(new Date(iso));
+/** The day of an instant on the shop's calendar (SHOP_TIME_ZONE), written in the invoice's locale: "11 June 2025". */
+export function displayDate(iso: string, locale: string, shopTimeZone: string): string {
+  return formatShopDate(iso, shopTimeZone, locale, { dateStyle: 'long' });
 }

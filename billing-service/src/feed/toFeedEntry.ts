@@ -10,16 +10,17 @@ export const BILLING_FEED_TYPES = ['InvoiceIssued', 'PaymentReceived', 'InvoiceV
 
 /**
  * The public face of a billing event: billing feed entry contract v1 (see the README). Pure:
- * the same event, key and invoice always give the same entry.
+ * the same event, key, invoice and shop time zone (whose calendar day every date is) always give
+ * the same entry.
  */
-export function toFeedEntry(event: BillingEvent, key: string, invoice: Invoice): NewFeedEntry {
+export function toFeedEntry(event: BillingEvent, key: string, invoice: Invoice, shopTimeZone: string): NewFeedEntry {
   switch (event.type) {
     case 'InvoiceIssued':
       return issuedEntry(event, key);
     case 'PaymentReceived':
-      return paidEntry(event, key, invoice);
+      return paidEntry(event, key, invoice, shopTimeZone);
     case 'InvoiceVoided':
-      return voidedEntry(event, key, invoice);
+      return voidedEntry(event, key, invoice, shopTimeZone);
     default:
       return assertNever(event);
   }
@@ -40,8 +41,8 @@ function issuedEntry({ invoice: inv }: InvoiceIssued, key: string): NewFeedEntry
   };
 }
 
-function paidEntry(e: PaymentReceived, key: string, inv: Invoice): NewFeedEntry {
-  const section = paymentSection(inv, e.method, e.paidAt);
+function paidEntry(e: PaymentReceived, key: string, inv: Invoice, shopTimeZone: string): NewFeedEntry {
+  const section = paymentSection(inv, e.method, e.paidAt, shopTimeZone);
   return {
     key,
     type: 'PaymentReceived',
@@ -60,11 +61,11 @@ function paidEntry(e: PaymentReceived, key: string, inv: Invoice): NewFeedEntry 
   };
 }
 
-function voidedEntry(e: InvoiceVoided, key: string, inv: Invoice): NewFeedEntry {
+function voidedEntry(e: InvoiceVoided, key: string, inv: Invoice, shopTimeZone: string): NewFeedEntry {
   const money = moneyOf(inv);
   const refund = e.refundMinor === null ? null : money(e.refundMinor);
   const text = [
-    `Invoice ${e.invoiceId} for order ${e.orderId} was voided on ${displayDate(e.voidedAt, inv.locale)}.`,
+    `Invoice ${e.invoiceId} for order ${e.orderId} was voided on ${displayDate(e.voidedAt, inv.locale, shopTimeZone)}.`,
     e.reason ? `Reason: ${e.reason}` : null,
     refund ? `A refund of ${refund} is due to the original payment method.` : 'Nothing was paid, so nothing is refunded.',
   ].filter((l): l is string => l !== null);

@@ -1,4 +1,5 @@
 import { resolve } from 'node:path';
+import { DEFAULT_SHOP_TIME_ZONE, canonicalTimeZone } from '../time/shopClock.ts';
 
 /** Thrown when the environment does not describe a valid configuration; lists every problem. */
 export class ConfigError extends Error {
@@ -107,6 +108,18 @@ export class EnvReader {
     return origins;
   }
 
+  /** An IANA time zone the runtime knows (`Europe/London`), returned in its canonical spelling. */
+  timeZone(name: string, fallback: string): string {
+    const raw = this.optional(name);
+    if (raw === undefined) return fallback;
+    const zone = canonicalTimeZone(raw);
+    if (zone === undefined) {
+      this.#problems.push(`${name} must be an IANA time zone such as Europe/London or America/New_York, got "${raw}"`);
+      return fallback;
+    }
+    return zone;
+  }
+
   problem(message: string): void { this.#problems.push(message); }
 
   done(): void {
@@ -149,6 +162,14 @@ export interface PublisherConfig {
  */
 export function readShutdownDelay(r: EnvReader): number {
   return r.int('SHUTDOWN_DELAY', 0, 0, 300);
+}
+
+/**
+ * SHOP_TIME_ZONE (default Europe/London): the zone of the shop's calendar, in which every date a
+ * customer sees is written and dispatch cut-offs and working days are counted.
+ */
+export function readShopTimeZone(r: EnvReader): string {
+  return r.timeZone('SHOP_TIME_ZONE', DEFAULT_SHOP_TIME_ZONE);
 }
 
 /** LOG_LEVEL, checked like every other variable (the logger itself reads it before config). */

@@ -69,7 +69,7 @@ export function statusRoutes(service: NotificationService, config: { mailFrom: s
   router.get('/emails/:id/raw', async (ctx) => {
     const e = email(ctx);
     ctx.type = 'text/plain; charset=utf-8';
-    ctx.body = e.raw ?? await buildMime(e, config.mailFrom);
+    ctx.body = e.raw ?? await buildMime(e, config.mailFrom, service.config.shopTimeZone);
   });
   return router;
 

@@ -1,6 +1,7 @@
 import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Logger } from '@shop/common';
+import { DEFAULT_SHOP_TIME_ZONE } from '@shop/common/time';
 import nodemailer from 'nodemailer';
 import type { NotificationStore, OutboxEmail } from '../db/notificationStore.ts';
 import { afterFailure, classifyFailure, type DeliveryFailure, recipientAddressProblem, type RetryPolicy } from './deliveryFailure.ts';
@@ -48,6 +49,8 @@ export interface SendResult { readonly sent: number; readonly failed: number; re
 
 export interface OutboxSenderOptions {
   readonly from: string;
+  /** SHOP_TIME_ZONE: the zone of each message's Date header (default Europe/London). */
+  readonly shopTimeZone?: string;
   readonly logger: Logger;
   readonly retry: RetryPolicy;
   readonly now?: () => Date;
@@ -125,7 +128,7 @@ export class OutboxSender {
     const badAddress = recipientAddressProblem(email.toAddress);
     if (badAddress) return { permanent: true, connection: false, message: `invalid recipient address: ${badAddress}` };
     try {
-      const raw = email.raw ?? this.store.setRaw(email.id, await buildMime(email, this.o.from));
+      const raw = email.raw ?? this.store.setRaw(email.id, await buildMime(email, this.o.from, this.o.shopTimeZone ?? DEFAULT_SHOP_TIME_ZONE));
       await this.transport.deliver(email, raw);
       this.o.afterDeliver?.(email);
       this.store.markSent(email.id, this.#now().toISOString(), this.transport.name);

@@ -17,14 +17,17 @@ export class ShippingStore {
   readonly #feed: FeedStore;
   readonly #newId: () => string;
   readonly #baseUrl: string;
+  readonly #shopTimeZone: string;
   readonly #q;
 
-  constructor(db: Db, feed: FeedStore, options: { newId: () => string; baseUrl: string }) {
+  /** `shopTimeZone` (SHOP_TIME_ZONE) is the calendar of cut-offs, working days and every date in the entries. */
+  constructor(db: Db, feed: FeedStore, options: { newId: () => string; baseUrl: string; shopTimeZone: string }) {
     this.#db = db;
     this.#log = new EventLog<ShippingEvent>(db);
     this.#feed = feed;
     this.#newId = options.newId;
     this.#baseUrl = options.baseUrl;
+    this.#shopTimeZone = options.shopTimeZone;
     this.#q = {
       schedule: db.prepare("INSERT INTO shipping_shipments (order_id, shipment_id, status, scheduled_at) VALUES (?, ?, 'scheduled', ?)"),
       setStatus: db.prepare('UPDATE shipping_shipments SET status = ? WHERE order_id = ?'),
@@ -54,14 +57,14 @@ export class ShippingStore {
   #handle(command: ShippingCommand): Decision {
     const orderId = orderIdOf(command);
     let state = this.load(orderId);
-    const decision = decide(command, state, { newId: this.#newId });
+    const decision = decide(command, state, { newId: this.#newId, shopTimeZone: this.#shopTimeZone });
     if (!decision.ok) return decision;
     for (const event of decision.events) {
       const eventId = this.#newId();
       this.#log.append(orderId, eventId, event, command.at);
       state = evolve(state, event);
       this.#project(event);
-      const entry = toFeedEntry(event, eventId, state, this.#baseUrl);
+      const entry = toFeedEntry(event, eventId, state, this.#baseUrl, this.#shopTimeZone);
       if (entry) this.#feed.append(entry);
     }
     return decision;

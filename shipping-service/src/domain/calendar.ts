@@ -25,14 +25,6 @@ export function weekday(date: CivilDate): number {
   return new Date(toDays(date) * DAY_MS).getUTCDay();
 }
 
-/** The wall-clock date and time of an instant in a time zone. */
-export function localDateTime(instant: Date, timeZone: string): { date: CivilDate; minutes: number } {
-  const parts = Object.fromEntries(new Intl.DateTimeFormat('en-GB', {
-    timeZone, year: 'numeric', month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit', hourCycle: 'h23',
-  }).formatToParts(instant).map((p) => [p.type, p.value]));
-  return { date: `${parts['year']}-${parts['month']}-${parts['day']}`, minutes: Number(parts['hour']) * 60 + Number(parts['minute']) };
-}
-
 /** Easter Sunday (Gregorian), by the anonymous algorithm (Meeus/Jones/Butcher). */
 export function easterSunday(year: number): CivilDate {
   const a = year % 19;

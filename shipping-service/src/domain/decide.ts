@@ -2,6 +2,7 @@ import { estimateDelivery } from './deliveryEstimate.ts';
 import type { ShippingEvent } from './events.ts';
 import { type ShippingState, evolve } from './evolve.ts';
 import type { OrderCancelled, OrderPaid, OrderToFulfil } from './feedContracts.ts';
+import { shipmentIdFor } from './shipmentId.ts';
 
 export type ShippingCommand =
   | { readonly type: 'NoteOrder'; readonly order: OrderToFulfil; readonly at: string }
@@ -9,9 +10,10 @@ export type ShippingCommand =
   | { readonly type: 'NoteCancellation'; readonly cancellation: OrderCancelled; readonly at: string }
   | { readonly type: 'Dispatch'; readonly orderId: string; readonly carrier: string | null; readonly trackingNumber: string | null; readonly at: string };
 
-/** What comes from the edge: new ids (shipment ids, download tokens). */
+/** What comes from the edge: new ids (download tokens) and the shop's time zone (SHOP_TIME_ZONE). */
 export interface DecideContext {
   readonly newId: () => string;
+  readonly shopTimeZone: string;
 }
 
 export type Rejection = 'not-found' | 'not-scheduled' | 'already-dispatched' | 'cancelled';
@@ -64,9 +66,11 @@ function withFulfilment(state: ShippingState, noted: ShippingEvent[], at: string
   const events = [...noted];
   const physical = order.lines.filter((l) => l.delivery === 'physical');
   if (physical.length > 0 && !s.shipment && order.shippingAddress) {
-    const estimate = estimateDelivery(new Date(at), order.shippingAddress.country);
+    // The promise counts from the payment, not from when shipping heard of it: read late (an
+    // outage, a replay, the order arriving after its payment) it is the same promise.
+    const estimate = estimateDelivery(new Date(s.paid.paidAt), order.shippingAddress.country, ctx.shopTimeZone);
     events.push({
-      type: 'ShipmentScheduled', orderId: order.orderId, shipmentId: `SHP-${ctx.newId()}`, scheduledAt: at,
+      type: 'ShipmentScheduled', orderId: order.orderId, shipmentId: shipmentIdFor(order.orderId), scheduledAt: at,
       recipient: order.customer.name, address: order.shippingAddress, items: physical.map(item),
       carrier: estimate.carrier, service: estimate.service, dispatchDate: estimate.dispatchDate, estimatedDelivery: estimate.estimatedDelivery,
     });

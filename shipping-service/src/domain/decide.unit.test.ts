@@ -24,7 +24,7 @@ function ids(): () => string {
 /** Given these events, when this command, then this decision. */
 function given(...events: ShippingEvent[]) {
   const state: ShippingState = events.reduce(evolve, initialState);
-  return { when: (command: ShippingCommand): Decision => decide(command, state, { newId: ids() }) };
+  return { when: (command: ShippingCommand): Decision => decide(command, state, { newId: ids(), shopTimeZone: 'Europe/London' }) };
 }
 
 const noteOrder = (order: OrderToFulfil = adaOrder): ShippingCommand => ({ type: 'NoteOrder', order, at: FRIDAY_MORNING });
@@ -38,6 +38,7 @@ function events(d: Decision): readonly ShippingEvent[] {
 }
 
 const types = (d: Decision): string[] => events(d).map((e) => e.type);
+const scheduledIdOf = (d: Decision): string | undefined => events(d).flatMap((e) => (e.type === 'ShipmentScheduled' ? [e.shipmentId] : []))[0];
 const orderNoted = (): ShippingEvent[] => [...events(given().when(noteOrder()))];
 const paymentNoted = (): ShippingEvent[] => [...events(given().when(notePayment))];
 const scheduled = (): ShippingEvent[] => [...orderNoted(), ...events(given(...orderNoted()).when(notePayment))];
@@ -52,10 +53,10 @@ describe('Shipping', () => {
       const d = given(...orderNoted()).when(notePayment);
       expect(types(d)).to.deep.equal(['PaymentNoted', 'ShipmentScheduled', 'DigitalDeliveryReady']);
       expect(events(d)[1]).to.deep.include({
-        shipmentId: 'SHP-id-1', recipient: 'Ada Lovelace', carrier: 'Royal Mail', service: 'Tracked 48', dispatchDate: '2025-06-06', estimatedDelivery: '2025-06-10',
+        shipmentId: 'SHP-AAAAA-BBBBB-1', recipient: 'Ada Lovelace', carrier: 'Royal Mail', service: 'Tracked 48', dispatchDate: '2025-06-06', estimatedDelivery: '2025-06-10',
         items: [{ sku: 'BOOK-1', name: 'Notes on the Analytical Engine', quantity: 2 }],
       });
-      expect(events(d)[2]).to.deep.include({ expiresAt: '2025-07-06T09:00:00.000Z', downloads: [{ sku: 'EBOOK-7', name: 'Sketch of the Engine (eBook)', quantity: 1, token: 'id-2' }] });
+      expect(events(d)[2]).to.deep.include({ expiresAt: '2025-07-06T09:00:00.000Z', downloads: [{ sku: 'EBOOK-7', name: 'Sketch of the Engine (eBook)', quantity: 1, token: 'id-1' }] });
     });
   });
 
@@ -64,6 +65,36 @@ describe('Shipping', () => {
       expect(types(given().when(notePayment))).to.deep.equal(['PaymentNoted']);
       expect(types(given(...paymentNoted()).when(noteOrder()))).to.deep.equal(['OrderNoted', 'ShipmentScheduled', 'DigitalDeliveryReady']);
     });
+  });
+
+  describe('the delivery promise', () => {
+    const MONDAY_LATER = '2025-06-09T16:00:00.000Z';
+    const scheduledBy = (d: Decision) => events(d).find((e) => e.type === 'ShipmentScheduled');
+
+    it('counts from the payment, however late shipping reads it', () => {
+      const late = given(...orderNoted()).when({ ...notePayment, at: MONDAY_LATER });
+      expect(scheduledBy(late)).to.deep.include({ scheduledAt: MONDAY_LATER, dispatchDate: '2025-06-06', estimatedDelivery: '2025-06-10' });
+    });
+
+    it('counts from the payment when the order is the part read last', () => {
+      const late = given(...paymentNoted()).when({ ...noteOrder(), at: MONDAY_LATER });
+      expect(scheduledBy(late)).to.deep.include({ dispatchDate: '2025-06-06', estimatedDelivery: '2025-06-10' });
+    });
+
+    it('reads the cut-off on the shop\'s clock', () => {
+      const paidAt = '2025-06-06T13:30:00.000Z';
+      const payment = { ...notePayment, payment: { orderId: 'ORD-AAAAA-BBBBB', invoiceId: 'INV-000001', paidAt } } as ShippingCommand;
+      const state = orderNoted().reduce(evolve, initialState);
+      const inLondon = decide(payment, state, { newId: ids(), shopTimeZone: 'Europe/London' });
+      const inReykjavik = decide(payment, state, { newId: ids(), shopTimeZone: 'Atlantic/Reykjavik' });
+      expect(scheduledBy(inLondon), '14:30 BST').to.deep.include({ dispatchDate: '2025-06-09' });
+      expect(scheduledBy(inReykjavik), '13:30 GMT all year').to.deep.include({ dispatchDate: '2025-06-06' });
+    });
+  });
+
+  it('names the shipment after its order, the same on every reading', () => {
+    expect(scheduledIdOf(given(...orderNoted()).when(notePayment))).to.equal('SHP-AAAAA-BBBBB-1');
+    expect(scheduledIdOf(given(...paymentNoted()).when(noteOrder()))).to.equal('SHP-AAAAA-BBBBB-1');
   });
 
   it('sends nothing by post for a digital-only order', () => {
@@ -95,7 +126,7 @@ describe('Shipping', () => {
   describe('dispatch', () => {
     it('records carrier and tracking number, defaulting the carrier to the scheduled one', () => {
       expect(events(given(...scheduled()).when(dispatch))).to.deep.equal([{
-        type: 'ShipmentDispatched', orderId: 'ORD-AAAAA-BBBBB', shipmentId: 'SHP-id-1', dispatchedAt: '2025-06-06T15:00:00.000Z', carrier: 'Royal Mail', trackingNumber: 'RM123456785GB',
+        type: 'ShipmentDispatched', orderId: 'ORD-AAAAA-BBBBB', shipmentId: 'SHP-AAAAA-BBBBB-1', dispatchedAt: '2025-06-06T15:00:00.000Z', carrier: 'Royal Mail', trackingNumber: 'RM123456785GB',
       }]);
     });
 

@@ -1,12 +1,15 @@
-import { type CivilDate, addBusinessDays, localDateTime, workingCalendar } from './calendar.ts';
+import { localDateTime } from '@shop/common/time';
+import { type CivilDate, addBusinessDays, workingCalendar } from './calendar.ts';
 
 /**
- * Shipping's delivery promise. The warehouse is in the UK: an order paid on a UK business day
- * before 14:00 UK time leaves that day, otherwise on the next UK business day. Transit counts
- * business days of the destination (never weekends; UK bank holidays in the UK).
+ * Shipping's delivery promise. The warehouse is in the UK and keeps the shop's clock: an order
+ * paid on a UK business day before 14:00 shop time leaves that day, otherwise on the next UK
+ * business day, the day and the hour both read in the shop's time zone (so a payment at 23:30
+ * UTC in summer is 00:30 the next morning). Transit counts business days of the destination
+ * (never weekends; UK bank holidays in the UK).
  */
 
-export const WAREHOUSE_TIME_ZONE = 'Europe/London';
+/** The dispatch cut-off, in minutes after midnight shop time. */
 export const CUT_OFF_MINUTES = 14 * 60;
 
 export interface ShippingService {
@@ -33,9 +36,14 @@ export interface DeliveryEstimate extends ShippingService {
   readonly estimatedDelivery: CivilDate;
 }
 
-export function estimateDelivery(paidAt: Date, country: string): DeliveryEstimate {
+/**
+ * The promise for an order paid at `paidAt` (the time of the payment, never the time it was
+ * read: a feed read late or replayed gives the same dates), with the cut-off and working days
+ * read in `shopTimeZone`.
+ */
+export function estimateDelivery(paidAt: Date, country: string, shopTimeZone: string): DeliveryEstimate {
   const uk = workingCalendar('GB');
-  const local = localDateTime(paidAt, WAREHOUSE_TIME_ZONE);
+  const local = localDateTime(paidAt, shopTimeZone);
   const sameDay = uk.isBusinessDay(local.date) && local.minutes < CUT_OFF_MINUTES;
   const dispatchDate = addBusinessDays(local.date, sameDay ? 0 : 1, uk);
   const service = shippingServiceFor(country);

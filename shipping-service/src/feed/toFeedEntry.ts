@@ -1,4 +1,5 @@
 import { el, fragment, type NewFeedEntry, type Xhtml } from '@shop/common';
+import { formatCivilDate, localDate } from '@shop/common/time';
 import { type Address, formatAddress } from '../domain/addressFormat.ts';
 import type { CivilDate } from '../domain/calendar.ts';
 import type { DigitalDeliveryReady, Item, ShipmentCancelled, ShipmentDispatched, ShipmentScheduled, ShippingEvent } from '../domain/events.ts';
@@ -15,9 +16,10 @@ export function downloadPath(token: string): string {
 /**
  * The public face of a shipping event (shipping feed entry contract v1, see the README), or
  * undefined for the facts shipping only notes for itself. Pure: `state` is the order's state
- * after the event, `baseUrl` the public URL download links start with.
+ * after the event, `baseUrl` the public URL download links start with, `shopTimeZone` the zone
+ * whose calendar day an instant (a dispatch, a link's expiry) is written as.
  */
-export function toFeedEntry(event: ShippingEvent, key: string, state: ShippingState, baseUrl: string): NewFeedEntry | undefined {
+export function toFeedEntry(event: ShippingEvent, key: string, state: ShippingState, baseUrl: string, shopTimeZone: string): NewFeedEntry | undefined {
   switch (event.type) {
     case 'OrderNoted':
     case 'PaymentNoted':
@@ -26,9 +28,9 @@ export function toFeedEntry(event: ShippingEvent, key: string, state: ShippingSt
     case 'ShipmentScheduled':
       return scheduledEntry(event, key);
     case 'DigitalDeliveryReady':
-      return digitalEntry(event, key, baseUrl);
+      return digitalEntry(event, key, baseUrl, shopTimeZone);
     case 'ShipmentDispatched':
-      return dispatchedEntry(event, key, state);
+      return dispatchedEntry(event, key, state, shopTimeZone);
     case 'ShipmentCancelled':
       return cancelledEntry(event, key);
     default:
@@ -64,8 +66,8 @@ function scheduledEntry(e: ShipmentScheduled, key: string): NewFeedEntry {
   };
 }
 
-function digitalEntry(e: DigitalDeliveryReady, key: string, baseUrl: string): NewFeedEntry {
-  const until = longDate(e.expiresAt.slice(0, 10));
+function digitalEntry(e: DigitalDeliveryReady, key: string, baseUrl: string, shopTimeZone: string): NewFeedEntry {
+  const until = longDate(localDate(e.expiresAt, shopTimeZone));
   const downloads = e.downloads.map((d) => ({ sku: d.sku, name: d.name, quantity: d.quantity, url: `${baseUrl}${downloadPath(d.token)}` }));
   return {
     key,
@@ -82,12 +84,13 @@ function digitalEntry(e: DigitalDeliveryReady, key: string, baseUrl: string): Ne
   };
 }
 
-function dispatchedEntry(e: ShipmentDispatched, key: string, state: ShippingState): NewFeedEntry {
+function dispatchedEntry(e: ShipmentDispatched, key: string, state: ShippingState, shopTimeZone: string): NewFeedEntry {
   const s = state.shipment;
   if (!s) throw new Error(`ShipmentDispatched for ${e.orderId} without a shipment`);
   const label = formatAddress(s.recipient, s.address);
   const by = [e.carrier ? `with ${e.carrier}` : null, e.trackingNumber ? `tracking number ${e.trackingNumber}` : null].filter(Boolean).join(', ');
-  const sent = `Order ${e.orderId} was dispatched on ${longDate(e.dispatchedAt.slice(0, 10))}${by ? ` ${by}` : ''}.`;
+  // The shop's calendar day, not the UTC one: 00:30 BST on 11 June was dispatched on 11 June.
+  const sent = `Order ${e.orderId} was dispatched on ${longDate(localDate(e.dispatchedAt, shopTimeZone))}${by ? ` ${by}` : ''}.`;
   return {
     key,
     type: 'ShipmentDispatched',
@@ -138,9 +141,9 @@ function addressPayload(a: Address): Record<string, unknown> {
   return { line1: a.line1, ...(a.line2 ? { line2: a.line2 } : {}), city: a.city, ...(a.region ? { region: a.region } : {}), postalCode: a.postalCode, country: a.country };
 }
 
-/** "Tuesday, 10 June 2025": shipping writes dates in British English. */
+/** "Tuesday, 10 June 2025": shipping writes calendar dates in British English. */
 export function longDate(date: CivilDate): string {
-  return new Intl.DateTimeFormat('en-GB', { weekday: 'long', day: 'numeric', month: 'long', year: 'numeric', timeZone: 'UTC' }).format(new Date(`${date}T00:00:00Z`));
+  return formatCivilDate(date, 'en-GB', { weekday: 'long', day: 'numeric', month: 'long', year: 'numeric' });
 }
 
 function assertNever(x: never): never {

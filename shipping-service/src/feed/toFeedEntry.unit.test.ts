@@ -10,25 +10,26 @@ import { toFeedEntry } from './toFeedEntry.ts';
 
 const AT = '2025-06-06T09:00:00.000Z';
 const BASE = 'https://ship.example';
+const LONDON = 'Europe/London';
 
 /** Given an order, paid, then these commands: the feed entries they publish. */
-function entriesFor(order: OrderToFulfil, dispatch = false): NewFeedEntry[] {
+function entriesFor(order: OrderToFulfil, dispatchAt: string | null = null, paidAt = AT): NewFeedEntry[] {
   let state: ShippingState = initialState;
   let n = 0;
   const out: NewFeedEntry[] = [];
   const apply = (events: readonly ShippingEvent[]): void => {
     for (const e of events) {
       state = evolve(state, e);
-      const entry = toFeedEntry(e, `k-${out.length}`, state, BASE);
+      const entry = toFeedEntry(e, `k-${out.length}`, state, BASE, LONDON);
       if (entry) out.push(entry);
     }
   };
   for (const c of [
     { type: 'NoteOrder' as const, order, at: AT },
-    { type: 'NotePayment' as const, payment: { orderId: order.orderId, invoiceId: 'INV-1', paidAt: AT }, at: AT },
-    ...(dispatch ? [{ type: 'Dispatch' as const, orderId: order.orderId, carrier: null, trackingNumber: 'RM123456785GB', at: '2025-06-06T15:00:00.000Z' }] : []),
+    { type: 'NotePayment' as const, payment: { orderId: order.orderId, invoiceId: 'INV-1', paidAt }, at: paidAt },
+    ...(dispatchAt ? [{ type: 'Dispatch' as const, orderId: order.orderId, carrier: null, trackingNumber: 'RM123456785GB', at: dispatchAt }] : []),
   ]) {
-    const d = decide(c, state, { newId: () => `t${++n}` });
+    const d = decide(c, state, { newId: () => `t${++n}`, shopTimeZone: LONDON });
     if (!d.ok) throw new Error(d.reason);
     apply(d.events);
   }
@@ -52,18 +53,46 @@ describe('The shipping feed entry (contract v1)', () => {
   it('publishes DigitalDeliveryReady with download links instead of an address', () => {
     const digital = entriesFor(adaOrder)[1]!;
     expect(digital.type).to.equal('DigitalDeliveryReady');
-    expect(digital.content.toString()).to.include('<a href="https://ship.example/downloads/t2">Sketch of the Engine (eBook)</a>').and.not.include('LONDON');
-    expect(digital.payload['downloads']).to.deep.equal([{ sku: 'EBOOK-7', name: 'Sketch of the Engine (eBook)', quantity: 1, url: 'https://ship.example/downloads/t2' }]);
-    expect(digital.summary).to.include('https://ship.example/downloads/t2').and.include('Sunday, 6 July 2025');
+    expect(digital.content.toString()).to.include('<a href="https://ship.example/downloads/t1">Sketch of the Engine (eBook)</a>').and.not.include('LONDON');
+    expect(digital.payload['downloads']).to.deep.equal([{ sku: 'EBOOK-7', name: 'Sketch of the Engine (eBook)', quantity: 1, url: 'https://ship.example/downloads/t1' }]);
+    expect(digital.summary).to.include('https://ship.example/downloads/t1').and.include('Sunday, 6 July 2025');
     wellFormed(digital);
   });
 
   it('publishes ShipmentDispatched with carrier, tracking number and dispatch time', () => {
-    const dispatched = entriesFor(adaOrder, true)[2]!;
+    const dispatched = entriesFor(adaOrder, '2025-06-06T15:00:00.000Z')[2]!;
     expect(dispatched.type).to.equal('ShipmentDispatched');
-    expect(dispatched.payload).to.deep.equal({ orderId: 'ORD-AAAAA-BBBBB', shipmentId: 'SHP-t1', dispatchedAt: '2025-06-06T15:00:00.000Z', estimatedDelivery: '2025-06-10', carrier: 'Royal Mail', trackingNumber: 'RM123456785GB' });
+    expect(dispatched.payload).to.deep.equal({ orderId: 'ORD-AAAAA-BBBBB', shipmentId: 'SHP-AAAAA-BBBBB-1', dispatchedAt: '2025-06-06T15:00:00.000Z', estimatedDelivery: '2025-06-10', carrier: 'Royal Mail', trackingNumber: 'RM123456785GB' });
     expect(dispatched.summary).to.match(/^Order ORD-AAAAA-BBBBB was dispatched on Friday, 6 June 2025 with Royal Mail, tracking number RM123456785GB\./);
     wellFormed(dispatched);
+  });
+
+  it('shows the shipment by its short reference, made from the order number', () => {
+    const [scheduled] = entriesFor(adaOrder);
+    expect(scheduled!.summary).to.match(/^Shipment SHP-AAAAA-BBBBB-1 for order ORD-AAAAA-BBBBB, by Royal Mail Tracked 48\./);
+    expect(scheduled!.content.toString()).to.include('<strong>SHP-AAAAA-BBBBB-1</strong>');
+    expect(scheduled!.payload['shipmentId']).to.equal('SHP-AAAAA-BBBBB-1');
+  });
+
+  describe("on the shop's clock", () => {
+    it('says a parcel dispatched at 00:30 BST on 11 June was dispatched on 11 June, not on the UTC day', () => {
+      const dispatched = entriesFor(adaOrder, '2025-06-10T23:30:00.000Z', '2025-06-10T09:00:00.000Z')[2]!;
+      expect(dispatched.summary).to.match(/^Order ORD-AAAAA-BBBBB was dispatched on Wednesday, 11 June 2025 /);
+      expect(dispatched.content.toString()).to.include('dispatched on Wednesday, 11 June 2025').and.not.include('10 June');
+      expect(dispatched.payload['dispatchedAt']).to.equal('2025-06-10T23:30:00.000Z');
+    });
+
+    it('writes a dispatch just after midnight in winter on the same day as UTC', () => {
+      const dispatched = entriesFor(adaOrder, '2025-01-10T00:30:00.000Z', '2025-01-09T09:00:00.000Z')[2]!;
+      expect(dispatched.summary).to.match(/dispatched on Friday, 10 January 2025 /);
+    });
+
+    it('writes when the download links stop working as the shop\'s calendar day', () => {
+      // Made ready at 23:30 UTC on 5 June (00:30 BST on 6 June): the links work until 00:30 BST on 6 July.
+      const digital = entriesFor(adaOrder, null, '2025-06-05T23:30:00.000Z')[1]!;
+      expect(digital.payload['expiresAt']).to.equal('2025-07-05T23:30:00.000Z');
+      expect(digital.summary).to.include('The links work until Sunday, 6 July 2025.');
+    });
   });
 
   it('writes a Japanese address in Japanese order and escapes what the customer typed', () => {

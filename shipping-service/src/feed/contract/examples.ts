@@ -1,5 +1,6 @@
 import { type ConsumedEntry, createLogger } from '@shop/common';
 import { exampleWorld, later, readExamples, renderExamples } from '@shop/common/contract';
+import { DEFAULT_SHOP_TIME_ZONE } from '@shop/common/time';
 import { dispatchDue } from '../../autoDispatch.ts';
 import { createBillingFeedHandler, createOrderFeedHandler } from '../../consumer/feedHandlers.ts';
 import { migrations } from '../../db/migrations.ts';
@@ -23,7 +24,7 @@ export function shippingFeedExamples(
   billingEntries: readonly ConsumedEntry[] = readExamples('billing-service'),
 ): string {
   const world = exampleWorld(migrations, { idDigit: 3, start: '2025-06-06T09:00:00.000Z' });
-  const shipping = new ShippingStore(world.db, world.feed, { newId: world.newId, baseUrl: BASE_URL });
+  const shipping = new ShippingStore(world.db, world.feed, { newId: world.newId, baseUrl: BASE_URL, shopTimeZone: DEFAULT_SHOP_TIME_ZONE });
   const onOrder = createOrderFeedHandler(shipping, world.clock.now);
   const onBilling = createBillingFeedHandler(shipping, world.clock.now);
   const read = (handle: (e: ConsumedEntry) => void) => (e: ConsumedEntry) => ({ at: later(e.updated, 1_000), run: () => world.db.transaction(() => handle(e)).immediate() });
