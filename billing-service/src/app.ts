@@ -2,7 +2,7 @@ import type { RequestListener } from 'node:http';
 import { randomUUID } from 'node:crypto';
 import type Koa from 'koa';
 import Router from '@koa/router';
-import { type Db, FeedConsumer, type FeedConsumerOptions, FeedPublisher, FeedStore, type Logger, type Operations, ServiceHealth, createBaseApp, createFeedFastPath, createFeedRouter, createOperations, withFastPath } from '@shop/common';
+import { type Db, FeedConsumer, type FeedConsumerOptions, FeedPublisher, FeedStore, type Logger, type Operations, type ServiceAccess, ServiceHealth, createBaseApp, createFeedFastPath, createFeedRouter, createOperations, createServiceAccess, withFastPath } from '@shop/common';
 import type { BillingServiceConfig } from './config.ts';
 import { createOrderFeedHandler } from './consumer/orderFeedHandler.ts';
 import { BillingStore } from './db/billingStore.ts';
@@ -32,12 +32,16 @@ export interface BillingApp {
   readonly orderFeed: FeedConsumer;
   /** /metrics, /healthz, /readyz; main.ts calls `ops.health.shutDown()` on SIGTERM. */
   readonly ops: Operations;
+  /** The credentials it accepts (readers, operators, API clients); `close()` stops watching their files. */
+  readonly access: ServiceAccess;
 }
 
 /** Builds the billing service (never listens and never polls: main.ts and the tests do that). */
 export function createApp(deps: AppDeps): BillingApp {
   const now = deps.now ?? (() => new Date());
   const { config } = deps;
+  // Who may write, read the feed and see the pages (credentials files are watched from now on).
+  const access = createServiceAccess(config.access, { service: 'billing-service', logger: deps.logger });
   const feed = new FeedStore(deps.db, { pageSize: config.feedPageSize, now });
   const publisher = new FeedPublisher({
     store: feed,
@@ -46,7 +50,7 @@ export function createApp(deps: AppDeps): BillingApp {
     description: 'Invoices issued, payments received and invoices voided, as an RFC 5005 archived Atom feed.',
     categories: BILLING_FEED_TYPES,
     maxAgeSeconds: config.feedMaxAgeSeconds,
-    privateFeed: config.feedToken !== undefined,
+    privateFeed: access.readers.protected,
   });
   const billing = new BillingStore(deps.db, feed, deps.newId ?? randomUUID, config.shopTimeZone);
   const orderFeed = new FeedConsumer(deps.db, {
@@ -61,20 +65,20 @@ export function createApp(deps: AppDeps): BillingApp {
     now,
     handler: createOrderFeedHandler({ billing, now, autoCapture: config.autoCapture, logger: deps.logger }),
   });
-  const ops = createOperations({ health: new ServiceHealth(deps.db, migrations), feeds: [{ name: 'billing', publisher }], consumers: [orderFeed] });
+  const ops = createOperations({ health: new ServiceHealth(deps.db, migrations), feeds: [{ name: 'billing', publisher }], consumers: [orderFeed], guard: access.operator });
   const app = createBaseApp(deps.logger, { onRequest: ops.metrics.observeRequest });
   app.use(ops.router.routes()).use(ops.router.allowedMethods());
-  const feedOptions = { publisher, baseUrl: config.publicUrl, feedToken: config.feedToken, longPollMaxSeconds: config.longPollMaxSeconds };
+  const feedOptions = { publisher, baseUrl: config.publicUrl, readers: access.readers, realm: 'billing-service feeds', longPollMaxSeconds: config.longPollMaxSeconds };
   const feedRouter = createFeedRouter({
     ...feedOptions,
     homeLinks: [{ href: `${config.publicUrl}/status`, title: 'Status of the order feed subscription (JSON)' }],
   });
-  const paymentRouter = createPaymentRouter({ billing, apiToken: config.apiToken, now });
-  const statusRouter = new Router().get('/status', (ctx) => {
+  const paymentRouter = createPaymentRouter({ billing, apiToken: access.clients, now });
+  const statusRouter = new Router().get('/status', access.operator, (ctx) => {
     const s = orderFeed.status();
     ctx.set('Cache-Control', 'no-store');
     ctx.body = { subscriptions: [{ ...s, parked: s.parked.map(({ entry: _e, ...p }) => p) }] };
   });
   for (const r of [feedRouter, paymentRouter, statusRouter]) app.use(r.routes()).use(r.allowedMethods());
-  return { app, handler: withFastPath(ops.metrics.observeFastPath(createFeedFastPath(feedOptions)), app.callback()), feed, publisher, billing, orderFeed, ops };
+  return { app, handler: withFastPath(ops.metrics.observeFastPath(createFeedFastPath(feedOptions)), app.callback()), feed, publisher, billing, orderFeed, ops, access };
 }

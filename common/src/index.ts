@@ -9,6 +9,9 @@ export { createFeedRouter, preferredWait, wantsHtml, type FeedRoutesOptions } fr
 export { FeedStore, feedMigrations, type FeedHead, type FeedPage } from './feed/feedStore.ts';
 export { createBaseApp } from './http/baseApp.ts';
 export { requireBearer } from './http/bearerAuth.ts';
+export { challenges, createServiceAccess, credentialProblem, requireCredential, type ServiceAccess } from './http/accessControl.ts';
+export { Credentials, MIN_SECRET_LENGTH, parseCredentials, presentedSecret, principalOf, setPrincipal, type Credential, type CredentialParse, type Principal, type PrincipalKind } from './http/credentials.ts';
+export { isLoopbackHost, readAccessConfig, type AccessConfig, type CredentialSource } from './config/accessConfig.ts';
 export { readJsonBody } from './http/jsonBody.ts';
 export { requestIdFrom, requestLogger } from './http/requestContext.ts';
 export { HttpProblem, badRequest, conflict, notFound, unauthorized, unprocessable } from './http/problem.ts';

@@ -1,5 +1,5 @@
 import { join } from 'node:path';
-import { EnvReader, readLogLevel, readShopTimeZone, readShutdownDelay } from '@shop/common';
+import { type AccessConfig, EnvReader, readAccessConfig, readLogLevel, readShopTimeZone, readShutdownDelay } from '@shop/common';
 import { validate as validCron } from 'node-cron';
 import { parseShard, type Shard, WHOLE } from './domain/shard.ts';
 
@@ -16,6 +16,10 @@ export interface NotificationConfig {
   readonly templatesDir: string;
   readonly feeds: { readonly orders: string; readonly billing: string; readonly shipping: string };
   readonly feedToken: string | undefined;
+  /** The credential sent to each feed: ORDER_FEED_TOKEN, BILLING_FEED_TOKEN, SHIPPING_FEED_TOKEN, each defaulting to FEED_TOKEN. */
+  readonly feedTokens: { readonly orders: string | undefined; readonly billing: string | undefined; readonly shipping: string | undefined };
+  /** Who may see its pages (OPERATORS, OPERATORS_FILE; ALLOW_OPEN), see readAccessConfig. */
+  readonly access: AccessConfig;
   /**
    * Origins other than a feed URL's own that its redirects and paging links may lead to, fetched
    * without the feed token (FEED_ALLOWED_ORIGINS, comma-separated); any other origin is refused.
@@ -52,6 +56,7 @@ export function readConfig(env: Readonly<Record<string, string | undefined>> = p
   const shard = parseShard(r.string('SHARD', '0/1'));
   if (!shard.ok) r.problem(`SHARD ${shard.reason} (SHARD=i/N: this instance is number i, from 0, of N instances)`);
   const mailFrom = r.string('MAIL_FROM', 'Atom Shop <orders@shop.example>');
+  const feedToken = r.token('FEED_TOKEN');
   const config: NotificationConfig = {
     port: r.port('PORT', 3004),
     host: r.string('HOST', '127.0.0.1'),
@@ -65,7 +70,13 @@ export function readConfig(env: Readonly<Record<string, string | undefined>> = p
       billing: r.url('BILLING_FEED_URL', 'http://127.0.0.1:3002/feed'),
       shipping: r.url('SHIPPING_FEED_URL', 'http://127.0.0.1:3003/feed'),
     },
-    feedToken: r.token('FEED_TOKEN'),
+    feedToken,
+    feedTokens: {
+      orders: r.token('ORDER_FEED_TOKEN') ?? feedToken,
+      billing: r.token('BILLING_FEED_TOKEN') ?? feedToken,
+      shipping: r.token('SHIPPING_FEED_TOKEN') ?? feedToken,
+    },
+    access: readAccessConfig(r, { host: r.string('HOST', '127.0.0.1') }),
     feedAllowedOrigins: r.origins('FEED_ALLOWED_ORIGINS'),
     startAt: r.oneOf('START_AT', 'beginning', ['beginning', 'now'] as const),
     schedule,

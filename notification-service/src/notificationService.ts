@@ -51,7 +51,7 @@ export function buildNotificationService(db: Db, config: NotificationConfig, dep
   // so one order's bad entry must not hold up every other order's email.
   const consumers = SUBSCRIPTIONS.map((name) => new FeedConsumer(db, {
     name, feedUrl: config.feeds[name], startAt: config.startAt, handler: handler.handle, onFailure: 'park',
-    maxAttempts: config.maxAttempts, backoff: config.backoff, longPollSeconds: config.longPollSeconds, token: config.feedToken,
+    maxAttempts: config.maxAttempts, backoff: config.backoff, longPollSeconds: config.longPollSeconds, token: config.feedTokens[name],
     allowedOrigins: config.feedAllowedOrigins,
     logger, dispatcher: deps.dispatcher, now,
   }));

@@ -1,7 +1,7 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import type { RequestListener } from 'node:http';
 import type Koa from 'koa';
-import { type Db, FeedPublisher, FeedStore, type Logger, type Operations, ServiceHealth, WriteBatcher, createBaseApp, createFeedFastPath, createFeedRouter, createOperations, withFastPath } from '@shop/common';
+import { type Db, FeedPublisher, FeedStore, type Logger, type Operations, type ServiceAccess, ServiceHealth, WriteBatcher, createBaseApp, createFeedFastPath, createFeedRouter, createOperations, createServiceAccess, withFastPath } from '@shop/common';
 import type { OrderServiceConfig } from './config.ts';
 import { migrations } from './db/migrations.ts';
 import { OrderStore } from './db/orderStore.ts';
@@ -28,12 +28,16 @@ export interface OrderApp {
   readonly orders: OrderStore;
   /** /metrics, /healthz, /readyz; main.ts calls `ops.health.shutDown()` on SIGTERM. */
   readonly ops: Operations;
+  /** The credentials it accepts (readers, operators, API clients); `close()` stops watching their files. */
+  readonly access: ServiceAccess;
 }
 
 /** Builds the order service (never listens: main.ts and the tests do that). */
 export function createApp(deps: AppDeps): OrderApp {
   const now = deps.now ?? (() => new Date());
   const { config } = deps;
+  // Who may write, read the feed and see the pages (credentials files are watched from now on).
+  const access = createServiceAccess(config.access, { service: 'order-service', logger: deps.logger });
   const feed = new FeedStore(deps.db, { pageSize: config.feedPageSize, now });
   const publisher = new FeedPublisher({
     store: feed,
@@ -42,16 +46,16 @@ export function createApp(deps: AppDeps): OrderApp {
     description: 'Every order placed or cancelled in the shop, as an RFC 5005 archived Atom feed.',
     categories: ORDER_FEED_TYPES,
     maxAgeSeconds: config.feedMaxAgeSeconds,
-    privateFeed: config.feedToken !== undefined,
+    privateFeed: access.readers.protected,
   });
   const orders = new OrderStore(deps.db, feed, deps.newEventId ?? randomUUID);
-  const ops = createOperations({ health: new ServiceHealth(deps.db, migrations), feeds: [{ name: 'orders', publisher }] });
+  const ops = createOperations({ health: new ServiceHealth(deps.db, migrations), feeds: [{ name: 'orders', publisher }], guard: access.operator });
   const app = createBaseApp(deps.logger, { onRequest: ops.metrics.observeRequest });
   app.use(ops.router.routes()).use(ops.router.allowedMethods());
-  const feedOptions = { publisher, baseUrl: config.publicUrl, feedToken: config.feedToken, longPollMaxSeconds: config.longPollMaxSeconds };
+  const feedOptions = { publisher, baseUrl: config.publicUrl, readers: access.readers, realm: 'order-service feeds', longPollMaxSeconds: config.longPollMaxSeconds };
   const feedRouter = createFeedRouter(feedOptions);
-  const orderRouter = createOrderRouter({ orders, writes: new WriteBatcher(deps.db), apiToken: config.apiToken, now, newOrderId: deps.newOrderId ?? (() => orderIdFrom(randomBytes(10))), shipTo: new Set(config.shipToCountries) });
+  const orderRouter = createOrderRouter({ orders, writes: new WriteBatcher(deps.db), apiToken: access.clients, now, newOrderId: deps.newOrderId ?? (() => orderIdFrom(randomBytes(10))), shipTo: new Set(config.shipToCountries) });
   app.use(feedRouter.routes()).use(feedRouter.allowedMethods());
   app.use(orderRouter.routes()).use(orderRouter.allowedMethods());
-  return { app, handler: withFastPath(ops.metrics.observeFastPath(createFeedFastPath(feedOptions)), app.callback()), feed, publisher, orders, ops };
+  return { app, handler: withFastPath(ops.metrics.observeFastPath(createFeedFastPath(feedOptions)), app.callback()), feed, publisher, orders, ops, access };
 }

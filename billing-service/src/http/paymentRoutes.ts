@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import Router from '@koa/router';
-import { HttpProblem, conflict, notFound, readJsonBody, requireBearer, unprocessable } from '@shop/common';
+import { type Credentials, HttpProblem, conflict, notFound, readJsonBody, requireBearer, unprocessable } from '@shop/common';
 import type { BillingStore } from '../db/billingStore.ts';
 import type { BillingState } from '../domain/evolve.ts';
 import { formatAmount, minorDigits, parseAmount } from '@shop/common/money';
@@ -9,7 +9,8 @@ import { invoiceView, paymentView } from './billingViews.ts';
 
 export interface PaymentRoutesDeps {
   readonly billing: BillingStore;
-  readonly apiToken: string | undefined;
+  /** API_TOKEN and API_CLIENTS (open when neither is set). */
+  readonly apiToken: Credentials | string | undefined;
   readonly now: () => Date;
 }
 

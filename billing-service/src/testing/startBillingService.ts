@@ -26,6 +26,7 @@ export async function startBillingService(dataDir: string, env: Record<string, s
     db,
     close: async () => {
       await built.orderFeed.close();
+      built.access.close();
       await port.close();
       db.close();
     },

@@ -1,5 +1,6 @@
 import { resolve } from 'node:path';
 import { DEFAULT_SHOP_TIME_ZONE, canonicalTimeZone } from '../time/shopClock.ts';
+import { type AccessConfig, readAccessConfig } from './accessConfig.ts';
 
 /** Thrown when the environment does not describe a valid configuration; lists every problem. */
 export class ConfigError extends Error {
@@ -154,6 +155,8 @@ export interface PublisherConfig {
   readonly logLevel: string;
   /** SHUTDOWN_DELAY: seconds between SIGTERM (not ready from then on) and closing the server. */
   readonly shutdownDelaySeconds: number;
+  /** Who may write, read the feed and see the pages (API_TOKEN, API_CLIENTS, FEED_READERS(_FILE), FEED_TOKEN, FEED_CACHE_TOKEN, OPERATORS(_FILE), ALLOW_OPEN). */
+  readonly access: AccessConfig;
 }
 
 /**
@@ -177,22 +180,28 @@ export function readLogLevel(r: EnvReader): string {
   return r.oneOf('LOG_LEVEL', 'info', ['debug', 'info', 'warn', 'error', 'silent']);
 }
 
-/** Reads PORT, HOST, DATA_DIR, FEED_PAGE_SIZE, PUBLIC_URL, API_TOKEN, FEED_TOKEN, FEED_MAX_AGE, LONG_POLL_MAX, LOG_LEVEL, SHUTDOWN_DELAY. */
+/** Reads PORT, HOST, DATA_DIR, FEED_PAGE_SIZE, PUBLIC_URL, FEED_MAX_AGE, LONG_POLL_MAX, LOG_LEVEL, SHUTDOWN_DELAY and the credentials (see readAccessConfig). */
 export function readPublisherConfig(r: EnvReader, defaults: { port: number; dataDir: string }): PublisherConfig {
   const port = r.port('PORT', defaults.port);
   const host = r.string('HOST', '127.0.0.1');
   const urlHost = host.includes(':') ? `[${host}]` : host === '0.0.0.0' ? '127.0.0.1' : host;
+  const dataDir = r.dir('DATA_DIR', defaults.dataDir);
+  const feedPageSize = r.int('FEED_PAGE_SIZE', 100, 1, 10_000);
+  const publicUrl = r.url('PUBLIC_URL', `http://${urlHost}:${port}`);
+  const apiToken = r.token('API_TOKEN');
+  const feedToken = r.token('FEED_TOKEN');
   return {
     port,
     host,
-    dataDir: r.dir('DATA_DIR', defaults.dataDir),
-    feedPageSize: r.int('FEED_PAGE_SIZE', 100, 1, 10_000),
-    publicUrl: r.url('PUBLIC_URL', `http://${urlHost}:${port}`),
-    apiToken: r.token('API_TOKEN'),
-    feedToken: r.token('FEED_TOKEN'),
+    dataDir,
+    feedPageSize,
+    publicUrl,
+    apiToken,
+    feedToken,
     feedMaxAgeSeconds: r.int('FEED_MAX_AGE', 1, 0, 3600),
     longPollMaxSeconds: r.int('LONG_POLL_MAX', 60, 0, 600),
     logLevel: readLogLevel(r),
     shutdownDelaySeconds: readShutdownDelay(r),
+    access: readAccessConfig(r, { host, writes: { apiToken }, feeds: { feedToken } }),
   };
 }

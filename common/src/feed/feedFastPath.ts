@@ -1,22 +1,27 @@
 import type { IncomingMessage, RequestListener, ServerResponse } from 'node:http';
 import accepts from 'accepts';
 import { SECURITY_HEADERS } from '../http/baseApp.ts';
+import { type Credentials, setPrincipal } from '../http/credentials.ts';
 import { CODINGS, type Coding, isNotModified, representationHeaders } from '../http/representation.ts';
 import { requestIdFrom } from '../http/requestContext.ts';
 import type { FeedPublisher } from './feedPublisher.ts';
-import { FEED_MEDIA_TYPES } from './feedRoutes.ts';
+import { FEED_MEDIA_TYPES, cacheTierSeconds } from './feedRoutes.ts';
 
 /**
  * Answers the commonest request a feed gets, a poller revalidating `/feed` that has nothing
  * new, before Koa builds a context for it. It decides with the very functions the Koa route
  * uses (same negotiation library, same headers, same 304 rule) and hands everything else to
- * Koa untouched: a 200, a long poll (`Prefer`), a token-protected feed, any other path.
+ * Koa untouched: a 200, a long poll (`Prefer`), any other path. A protected feed is checked
+ * here exactly as the Koa route checks it (the same Credentials): a request without a good
+ * credential goes to Koa, which answers its 401.
  */
-export function createFeedFastPath(o: { publisher: FeedPublisher; baseUrl: string; feedToken: string | undefined }): (req: IncomingMessage, res: ServerResponse) => boolean {
+export function createFeedFastPath(o: { publisher: FeedPublisher; baseUrl: string; readers?: Credentials }): (req: IncomingMessage, res: ServerResponse) => boolean {
   return (req, res) => {
-    if (o.feedToken !== undefined || req.url !== '/feed' || (req.method !== 'GET' && req.method !== 'HEAD')) return false;
+    if (req.url !== '/feed' || (req.method !== 'GET' && req.method !== 'HEAD')) return false;
     const inm = req.headers['if-none-match'];
     if (!inm || req.headers['prefer'] !== undefined) return false;
+    const principal = o.readers?.protected ? o.readers.check(req.headers.authorization) : undefined;
+    if (o.readers?.protected && !principal) return false;
     const choice = negotiated(req);
     if (choice === undefined) return false;
     const rep = o.publisher.subscription(o.baseUrl, choice.html);
@@ -24,7 +29,9 @@ export function createFeedFastPath(o: { publisher: FeedPublisher; baseUrl: strin
     if (inm !== headers['ETag'] && !isNotModified(inm, undefined, headers['ETag']!, rep.lastModifiedMs)) return false;
     let all = WITH_SECURITY.get(headers);
     if (!all) WITH_SECURITY.set(headers, (all = { ...SECURITY_HEADERS, ...headers }));
-    res.writeHead(304, { ...all, 'X-Request-Id': requestIdFrom(req.headers['x-request-id']) });
+    const cacheTier = cacheTierSeconds(principal, rep.cacheControl);
+    if (principal) setPrincipal(req, principal);
+    res.writeHead(304, { ...all, ...(cacheTier === undefined ? {} : { 'X-Accel-Expires': cacheTier }), 'X-Request-Id': requestIdFrom(req.headers['x-request-id']) });
     res.end();
     return true;
   };

@@ -1,16 +1,22 @@
 import Router from '@koa/router';
 import type { Context } from 'koa';
-import { requireBearer } from '../http/bearerAuth.ts';
+import { requireCredential } from '../http/accessControl.ts';
+import type { Credentials, Principal } from '../http/credentials.ts';
 import { HttpProblem, notFound } from '../http/problem.ts';
-import { sendRepresentation } from '../http/representation.ts';
+import { type Representation, sendRepresentation } from '../http/representation.ts';
 import type { FeedPublisher } from './feedPublisher.ts';
 
 export interface FeedRoutesOptions {
   readonly publisher: FeedPublisher;
   /** The public base URL the links are built from (PUBLIC_URL). */
   readonly baseUrl: string;
-  /** When set, every feed read needs `Authorization: Bearer <feedToken>`. */
-  readonly feedToken: string | undefined;
+  /**
+   * Who may read (FEED_READERS, FEED_TOKEN, FEED_CACHE_TOKEN): every read needs one of them,
+   * as Bearer or Basic. Absent or open: anyone may read.
+   */
+  readonly readers?: Credentials;
+  /** Names the realm of the 401 challenges (`order-service feeds`). */
+  readonly realm?: string;
   /** The longest `Prefer: wait=N` honoured, in seconds (0 turns long polling off). */
   readonly longPollMaxSeconds: number;
   /** Extra links for the home page. */
@@ -24,9 +30,17 @@ export interface FeedRoutesOptions {
 export function createFeedRouter(o: FeedRoutesOptions): Router {
   const router = new Router();
   const { publisher, baseUrl } = o;
-  const guard = requireBearer(o.feedToken);
+  const guard = requireCredential(o.readers, o.realm ?? 'feeds');
 
-  router.get('/', (ctx) => sendRepresentation(ctx, publisher.home(baseUrl, o.homeLinks ?? [])));
+  router.get('/', guard, (ctx) => sendRepresentation(ctx, publisher.home(baseUrl, o.homeLinks ?? [])));
+
+  // For a cache in front (nginx auth_request): may this credential read? 204 naming the reader, or 401.
+  router.get('/auth/feed', guard, (ctx) => {
+    const principal = ctx.state['principal'] as Principal | undefined;
+    ctx.set('Cache-Control', 'no-store');
+    ctx.set('X-Feed-Reader', principal?.name ?? '(anonymous)');
+    ctx.status = 204;
+  });
 
   router.get('/feed', guard, async (ctx) => {
     const html = wantsHtml(ctx);
@@ -41,7 +55,7 @@ export function createFeedRouter(o: FeedRoutesOptions): Router {
       }
       ctx.set('Preference-Applied', `wait=${wait}`);
     }
-    sendRepresentation(ctx, publisher.subscription(baseUrl, html));
+    send(ctx, publisher.subscription(baseUrl, html));
   });
 
   router.get('/feed/archive/:page', guard, (ctx) => {
@@ -49,7 +63,7 @@ export function createFeedRouter(o: FeedRoutesOptions): Router {
     const found = n === undefined ? { kind: 'missing' as const } : publisher.archive(n, baseUrl, wantsHtml(ctx));
     switch (found.kind) {
       case 'archive':
-        return sendRepresentation(ctx, found.rep);
+        return send(ctx, found.rep);
       case 'working':
         // The page is still being filled: its entries are in the subscription document.
         ctx.set('Cache-Control', 'no-store');
@@ -66,12 +80,30 @@ export function createFeedRouter(o: FeedRoutesOptions): Router {
   router.get('/feed/entries/:key', guard, (ctx) => {
     const rep = publisher.entry(ctx.params['key'] ?? '', baseUrl, wantsHtml(ctx));
     if (!rep) throw notFound(`There is no entry ${ctx.params['key']}`);
-    sendRepresentation(ctx, rep);
+    send(ctx, rep);
   });
 
-  router.get('/service', guard, (ctx) => sendRepresentation(ctx, publisher.serviceDocument(baseUrl)));
+  router.get('/service', guard, (ctx) => send(ctx, publisher.serviceDocument(baseUrl)));
 
   return router;
+}
+
+function send(ctx: Context, rep: Representation): void {
+  sendRepresentation(ctx, rep);
+  const seconds = cacheTierSeconds(ctx.state['principal'] as Principal | undefined, rep.cacheControl);
+  if (seconds !== undefined) ctx.set('X-Accel-Expires', seconds);
+}
+
+/**
+ * How long the organisation's own cache (the `(cache)` reader, FEED_CACHE_TOKEN) may store a
+ * representation of a protected feed, for `X-Accel-Expires`: its max-age. Only that reader is
+ * told: for everyone else, and for every cache beyond nginx (which strips the header), the
+ * response stays `private`. See deploy/README.md.
+ */
+export function cacheTierSeconds(principal: Principal | undefined, cacheControl: string): string | undefined {
+  if (!principal?.cache) return undefined;
+  const m = /(?:^|,)\s*max-age=(\d+)/.exec(cacheControl);
+  return m && m[1] !== '0' ? m[1] : undefined;
 }
 
 /** What a feed resource is offered as, best first (Atom for anything that does not prefer HTML). */

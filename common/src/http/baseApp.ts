@@ -1,5 +1,6 @@
 import Koa from 'koa';
 import type { Logger } from '../log/logger.ts';
+import { type Principal, principalOf } from './credentials.ts';
 import { problemMiddleware } from './problem.ts';
 import { requestIdFrom } from './requestContext.ts';
 
@@ -16,6 +17,8 @@ export interface RequestObservation {
   readonly route: string;
   readonly status: number;
   readonly seconds: number;
+  /** Who the request was accepted as, when a guard checked a credential (see accessControl.ts). */
+  readonly principal?: Principal;
 }
 
 export interface BaseAppOptions {
@@ -48,13 +51,16 @@ export function createBaseApp(logger: Logger, options: BaseAppOptions = {}): Koa
       const elapsed = performance.now() - started;
       const ms = Math.round(elapsed);
       const route = (ctx as { _matchedRoute?: string | RegExp })._matchedRoute;
-      options.onRequest?.({ method: ctx.method, route: typeof route === 'string' ? route : 'unmatched', status: ctx.status, seconds: elapsed / 1000 });
+      const principal = principalOf(ctx.req);
+      options.onRequest?.({ method: ctx.method, route: typeof route === 'string' ? route : 'unmatched', status: ctx.status, seconds: elapsed / 1000, principal });
       const { response } = ctx;
       const line = {
         method: ctx.method, path: ctx.path, status: ctx.status, ms,
         // A getter, so that the size (which may mean serialising a JSON body) is only worked out when the line is written.
         get bytes() { return response.length ?? null; },
         userAgent: ctx.get('User-Agent') || undefined,
+        // Who: `reader`, `operator` or `client`, with the credential's name.
+        ...(principal ? { [principal.kind]: principal.name } : {}),
       };
       if (ctx.status >= 500 || ms > 2000 && !ctx.get('Prefer')) log.warn('request', line);
       else log.debug('request', line);

@@ -1,21 +1,13 @@
-import { timingSafeEqual } from 'node:crypto';
-import type { Context, Next } from 'koa';
-import { unauthorized } from './problem.ts';
+import type { Middleware } from 'koa';
+import { requireCredential } from './accessControl.ts';
+import { Credentials } from './credentials.ts';
 
-/** Requires `Authorization: Bearer <token>` when a token is configured; open when it is not. */
-export function requireBearer(token: string | undefined) {
-  return async function bearer(ctx: Context, next: Next): Promise<void> {
-    if (token !== undefined && !tokenMatches(ctx.get('Authorization'), token)) {
-      throw unauthorized('This endpoint needs an Authorization: Bearer token');
-    }
-    await next();
-  };
-}
-
-function tokenMatches(header: string, token: string): boolean {
-  const m = /^Bearer\s+(\S+)$/i.exec(header);
-  if (!m) return false;
-  const given = Buffer.from(m[1]!);
-  const wanted = Buffer.from(token);
-  return given.length === wanted.length && timingSafeEqual(given, wanted);
+/**
+ * Guards an API route: open when nothing is configured; else it needs one of the API clients
+ * (`Authorization: Bearer <secret>`, or Basic with the secret as password). A plain string is
+ * the single API_TOKEN, accepted as client `(API_TOKEN)`.
+ */
+export function requireBearer(token: string | Credentials | undefined, realm = 'API'): Middleware {
+  const clients = typeof token === 'string' ? Credentials.of('client', [{ name: '(API_TOKEN)', secret: token }]) : token;
+  return requireCredential(clients, realm);
 }

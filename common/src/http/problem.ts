@@ -12,6 +12,9 @@ export interface ProblemDetails {
 
 /** An error that becomes an RFC 9457 problem response; its detail is safe to show a client. */
 export class HttpProblem extends Error {
+  /** Response headers that go with the problem, e.g. a 401's `WWW-Authenticate` challenges (one entry per header line). */
+  headers: Record<string, string | string[]> = {};
+
   constructor(readonly status: number, readonly title: string, detail?: string, readonly extensions: Record<string, unknown> = {}) {
     super(detail ?? title);
     this.name = 'HttpProblem';
@@ -35,12 +38,14 @@ export const unprocessable = (detail: string, ext?: Record<string, unknown>) => 
 export function problemMiddleware(logger: Logger) {
   return async function problems(ctx: Context, next: Next): Promise<void> {
     let problem: ProblemDetails;
+    let headers: Record<string, string | string[]> = {};
     try {
       await next();
       if (ctx.status < 400 || ctx.body != null) return;
       problem = bodilessProblem(ctx);
     } catch (err) {
       problem = toProblem(err);
+      if (err instanceof HttpProblem) headers = err.headers;
       if (problem.status >= 500) requestLogger(ctx, logger).error('request failed', { method: ctx.method, path: ctx.path, err });
     }
     ctx.status = problem.status;
@@ -49,7 +54,8 @@ export function problemMiddleware(logger: Logger) {
     ctx.remove('ETag');
     ctx.remove('Last-Modified');
     ctx.body = JSON.stringify({ type: 'about:blank', ...problem, instance: ctx.path });
-    if (problem.status === 401) ctx.set('WWW-Authenticate', 'Bearer');
+    if (problem.status === 401 && !headers['WWW-Authenticate']) ctx.set('WWW-Authenticate', 'Bearer');
+    for (const [name, value] of Object.entries(headers)) ctx.set(name, value);
   };
 }
 

@@ -24,6 +24,19 @@ export function registerFeedMetrics(metrics: ServiceMetrics, feeds: readonly Pub
   const rendered = new Counter({ name: 'feed_documents_rendered_total', help: 'Feed documents rendered (subscription pages, archives, HTML pages); 304s and stored archives render nothing.', labelNames, registers });
   const notModified = new Counter({ name: 'feed_not_modified_total', help: 'Requests for the feed answered 304 Not Modified, by Koa or the fast path in front of it.', labelNames, registers });
   const waiting = new Gauge({ name: 'feed_long_polls_waiting', help: 'Long polls (Prefer: wait) held open now, waiting for the next entry.', labelNames, registers });
+  const byReader = new Counter({
+    name: 'feed_requests_total',
+    help: 'Requests for the feed\'s resources by reader: the credential\'s name, (anonymous) when the feed is open, (refused) for a 401.',
+    labelNames: ['feed', 'reader'] as const, registers,
+  });
+  const authChecks = new Counter({
+    name: 'feed_auth_checks_total',
+    help: 'Credential checks asked by a cache in front (GET /auth/feed), by reader ((refused) for a 401).',
+    labelNames: ['reader'] as const, registers,
+  });
+  metrics.onRequest((r) => {
+    if (r.route === '/auth/feed') authChecks.inc({ reader: readerLabel(r.principal?.name, r.status) });
+  });
 
   const startedAt = new Map(feeds.map((f) => [f.name, f.publisher.store.head().lastPosition]));
   for (const f of feeds) {
@@ -31,7 +44,9 @@ export function registerFeedMetrics(metrics: ServiceMetrics, feeds: readonly Pub
     const labels = { feed: f.name };
     notModified.inc(labels, 0);
     metrics.onRequest((r) => {
-      if (r.status === 304 && (r.route === path || r.route.startsWith(`${path}/`))) notModified.inc(labels);
+      if (r.route !== path && !r.route.startsWith(`${path}/`)) return;
+      if (r.status === 304) notModified.inc(labels);
+      byReader.inc({ feed: f.name, reader: readerLabel(r.principal?.name, r.status) });
     });
   }
 
@@ -45,4 +60,8 @@ export function registerFeedMetrics(metrics: ServiceMetrics, feeds: readonly Pub
       waiting.set({ feed: name }, publisher.waiting);
     }
   });
+}
+
+function readerLabel(name: string | undefined, status: number): string {
+  return name ?? (status === 401 ? '(refused)' : '(anonymous)');
 }

@@ -1,6 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { Counter, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { RequestObservation } from '../http/baseApp.ts';
+import { principalOf } from '../http/credentials.ts';
 
 /** Request durations, from a revalidation (well under a millisecond) to a long poll (up to a minute). */
 const DURATION_BUCKETS = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60];
@@ -61,7 +62,7 @@ export class ServiceMetrics {
     return (req, res) => {
       const started = performance.now();
       if (!fast(req, res)) return false;
-      this.observeRequest({ method: req.method ?? 'GET', route: '/feed', status: res.statusCode, seconds: (performance.now() - started) / 1000 });
+      this.observeRequest({ method: req.method ?? 'GET', route: '/feed', status: res.statusCode, seconds: (performance.now() - started) / 1000, principal: principalOf(req) });
       return true;
     };
   }

@@ -1,4 +1,5 @@
 import Router from '@koa/router';
+import type { Middleware } from 'koa';
 import type { FeedConsumer } from '../consumer/feedConsumer.ts';
 import { registerConsumerMetrics } from '../metrics/consumerMetrics.ts';
 import { type PublishedFeed, registerFeedMetrics } from '../metrics/feedMetrics.ts';
@@ -19,6 +20,8 @@ export interface OperationsOptions {
   readonly feeds?: readonly PublishedFeed[];
   /** The feed subscriptions it reads. */
   readonly consumers?: readonly FeedConsumer[];
+  /** Guards /metrics (operations data: the operators' login, see ServiceAccess.operator); /healthz and /readyz stay open. */
+  readonly guard?: Middleware;
 }
 
 /**
@@ -36,7 +39,7 @@ export function createOperations(o: OperationsOptions): Operations {
   if (o.consumers && o.consumers.length > 0) registerConsumerMetrics(metrics, o.consumers);
 
   const router = new Router();
-  router.get('/metrics', async (ctx) => {
+  router.get('/metrics', o.guard ?? ((_ctx, next) => next()), async (ctx) => {
     const { contentType, body } = await metrics.exposition();
     ctx.set('Cache-Control', 'no-store');
     ctx.type = contentType;

@@ -5,6 +5,7 @@ import { createFeedRouter } from '../feed/feedRoutes.ts';
 import { FeedStore, feedMigrations } from '../feed/feedStore.ts';
 import type { NewFeedEntry, StoredFeedEntry } from '../feed/feedEntry.ts';
 import { createBaseApp } from '../http/baseApp.ts';
+import { Credentials } from '../http/credentials.ts';
 import { createLogger } from '../log/logger.ts';
 import { createFeedFastPath, withFastPath } from '../feed/feedFastPath.ts';
 import { takePort } from './http.ts';
@@ -65,7 +66,8 @@ export async function startTestFeedServer(options: { pageSize?: number; file?: s
   });
   // The links need the port: take it first, then build the routes and start serving.
   const port = await takePort(options.port ?? 0);
-  const feedOptions = { publisher, baseUrl: port.url, feedToken: options.feedToken, longPollMaxSeconds: 30 };
+  const readers = options.feedToken === undefined ? undefined : Credentials.of('reader', [{ name: '(FEED_TOKEN)', secret: options.feedToken }]);
+  const feedOptions = { publisher, baseUrl: port.url, readers, longPollMaxSeconds: 30 };
   app.use(async (ctx, next) => {
     const f = control.fault?.(ctx.path);
     if (!f) return next();

@@ -5,3 +5,4 @@ export { isCi, requirePeer, type Peer } from './peers.ts';
 export { call, callChunked, expectProblem, takePort, type PortForApp, type Reply } from './http.ts';
 export { describeFeedContract, exampleEntryFor, examplesOf } from './contractExamples.ts';
 export { parsePrometheusText, scrapeMetrics, type ParsedMetrics, type Sample } from './prometheusText.ts';
+export { describeAccessControl, type AccessScenario, type Probe } from './accessScenario.ts';

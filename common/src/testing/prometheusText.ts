@@ -65,8 +65,8 @@ export function parsePrometheusText(text: string): ParsedMetrics {
  * python3-prometheus-client is installed its parser (not the library that wrote the text) must
  * accept it too; without it that check is left out.
  */
-export async function scrapeMetrics(baseUrl: string): Promise<ParsedMetrics & { readonly text: string }> {
-  const r = await call('GET', `${baseUrl}/metrics`);
+export async function scrapeMetrics(baseUrl: string, headers: Record<string, string> = {}): Promise<ParsedMetrics & { readonly text: string }> {
+  const r = await call('GET', `${baseUrl}/metrics`, undefined, headers);
   expect(r.status, r.body).to.equal(200);
   expect(r.headers['content-type']).to.match(/^text\/plain; version=0\.0\.4; charset=utf-8$/);
   const problem = pythonParserProblem(r.body);

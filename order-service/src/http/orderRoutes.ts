@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import Router from '@koa/router';
-import { HttpProblem, type WriteBatcher, conflict, notFound, readJsonBody, requireBearer, unprocessable } from '@shop/common';
+import { type Credentials, HttpProblem, type WriteBatcher, conflict, notFound, readJsonBody, requireBearer, unprocessable } from '@shop/common';
 import type { OrderStore } from '../db/orderStore.ts';
 import type { Order } from '../domain/order.ts';
 import { parseOrderRequest } from '../domain/parseOrderRequest.ts';
@@ -11,7 +11,8 @@ export interface OrderRoutesDeps {
   readonly orders: OrderStore;
   /** Concurrent writes share one commit (group commit); each answer waits for it. */
   readonly writes: WriteBatcher;
-  readonly apiToken: string | undefined;
+  /** API_TOKEN and API_CLIENTS (open when neither is set). */
+  readonly apiToken: Credentials | string | undefined;
   readonly now: () => Date;
   readonly newOrderId: () => string;
   /** SHIP_TO_COUNTRIES: an order to any other country is refused with 422. */

@@ -33,6 +33,7 @@ export async function startOrderService(dataDir: string, env: Record<string, str
     url,
     db,
     close: async () => {
+      built.access.close();
       await port.close();
       db.close();
     },

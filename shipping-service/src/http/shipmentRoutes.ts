@@ -1,11 +1,12 @@
 import Router from '@koa/router';
-import { HttpProblem, conflict, notFound, readJsonBody, requireBearer, unprocessable } from '@shop/common';
+import { type Credentials, HttpProblem, conflict, notFound, readJsonBody, requireBearer, unprocessable } from '@shop/common';
 import type { ShippingStore } from '../db/shippingStore.ts';
 import { shipmentView } from './shipmentView.ts';
 
 export interface ShipmentRoutesDeps {
   readonly shipping: ShippingStore;
-  readonly apiToken: string | undefined;
+  /** API_TOKEN and API_CLIENTS (open when neither is set). */
+  readonly apiToken: Credentials | string | undefined;
   readonly now: () => Date;
 }
 

@@ -26,6 +26,7 @@ export async function startShippingService(dataDir: string, env: Record<string, 
     db,
     close: async () => {
       await Promise.all([built.orderFeed.close(), built.billingFeed.close()]);
+      built.access.close();
       await port.close();
       db.close();
     },
