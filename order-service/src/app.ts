@@ -1,8 +1,10 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import type { RequestListener } from 'node:http';
 import type Koa from 'koa';
-import { type Db, FeedPublisher, FeedStore, type Logger, type Operations, type ServiceAccess, ServiceHealth, WriteBatcher, createBaseApp, createFeedFastPath, createFeedRouter, createOperations, createServiceAccess, withFastPath } from '@shop/common';
+import Router from '@koa/router';
+import { type Db, FeedConsumer, type FeedConsumerOptions, FeedPublisher, FeedStore, type Logger, type Operations, type ServiceAccess, ServiceHealth, WriteBatcher, createBaseApp, createFeedFastPath, createFeedRouter, createOperations, createServiceAccess, withFastPath } from '@shop/common';
 import type { OrderServiceConfig } from './config.ts';
+import { createShippingFeedHandler } from './consumer/shippingFeedHandler.ts';
 import { migrations } from './db/migrations.ts';
 import { OrderStore } from './db/orderStore.ts';
 import { orderIdFrom } from './domain/orderId.ts';
@@ -17,6 +19,8 @@ export interface AppDeps {
   readonly now?: () => Date;
   readonly newOrderId?: () => string;
   readonly newEventId?: () => string;
+  /** Retry tuning of the shipping feed subscription (tests shorten the backoff). */
+  readonly consumer?: Pick<FeedConsumerOptions, 'backoff' | 'maxAttempts'>;
 }
 
 export interface OrderApp {
@@ -26,13 +30,15 @@ export interface OrderApp {
   readonly feed: FeedStore;
   readonly publisher: FeedPublisher;
   readonly orders: OrderStore;
+  /** Reads the shipping feed (dispatches, digital deliveries) into the orders; main.ts polls it, tests call pollOnce(). */
+  readonly shippingFeed: FeedConsumer;
   /** /metrics, /healthz, /readyz; main.ts calls `ops.health.shutDown()` on SIGTERM. */
   readonly ops: Operations;
   /** The credentials it accepts (readers, operators, API clients); `close()` stops watching their files. */
   readonly access: ServiceAccess;
 }
 
-/** Builds the order service (never listens: main.ts and the tests do that). */
+/** Builds the order service (never listens and never polls: main.ts and the tests do that). */
 export function createApp(deps: AppDeps): OrderApp {
   const now = deps.now ?? (() => new Date());
   const { config } = deps;
@@ -49,13 +55,33 @@ export function createApp(deps: AppDeps): OrderApp {
     privateFeed: access.readers.protected,
   });
   const orders = new OrderStore(deps.db, feed, deps.newEventId ?? randomUUID);
-  const ops = createOperations({ health: new ServiceHealth(deps.db, migrations), feeds: [{ name: 'orders', publisher }], guard: access.operator });
+  // Blocking would hold every order's dispatch behind one bad entry; each note is per order.
+  const shippingFeed = new FeedConsumer(deps.db, {
+    name: 'shipping',
+    feedUrl: config.shippingFeedUrl,
+    token: config.shippingFeedToken,
+    allowedOrigins: config.feedAllowedOrigins,
+    longPollSeconds: config.consumerLongPollSeconds,
+    onFailure: 'park',
+    ...deps.consumer,
+    logger: deps.logger,
+    now,
+    handler: createShippingFeedHandler(orders, now),
+  });
+  const ops = createOperations({ health: new ServiceHealth(deps.db, migrations), feeds: [{ name: 'orders', publisher }], consumers: [shippingFeed], guard: access.operator });
   const app = createBaseApp(deps.logger, { onRequest: ops.metrics.observeRequest });
   app.use(ops.router.routes()).use(ops.router.allowedMethods());
   const feedOptions = { publisher, baseUrl: config.publicUrl, readers: access.readers, realm: 'order-service feeds', longPollMaxSeconds: config.longPollMaxSeconds };
-  const feedRouter = createFeedRouter(feedOptions);
-  const orderRouter = createOrderRouter({ orders, writes: new WriteBatcher(deps.db), apiToken: access.clients, now, newOrderId: deps.newOrderId ?? (() => orderIdFrom(randomBytes(10))), shipTo: new Set(config.shipToCountries) });
-  app.use(feedRouter.routes()).use(feedRouter.allowedMethods());
-  app.use(orderRouter.routes()).use(orderRouter.allowedMethods());
-  return { app, handler: withFastPath(ops.metrics.observeFastPath(createFeedFastPath(feedOptions)), app.callback()), feed, publisher, orders, ops, access };
+  const feedRouter = createFeedRouter({
+    ...feedOptions,
+    homeLinks: [{ href: `${config.publicUrl}/status`, title: 'Status of the shipping feed subscription (JSON)' }],
+  });
+  const orderRouter = createOrderRouter({ orders, writes: new WriteBatcher(deps.db), apiToken: access.clients, now, newOrderId: deps.newOrderId ?? (() => orderIdFrom(randomBytes(10))), shipTo: new Set(config.shipToCountries), shopTimeZone: config.shopTimeZone });
+  const statusRouter = new Router().get('/status', access.operator, (ctx) => {
+    const s = shippingFeed.status();
+    ctx.set('Cache-Control', 'no-store');
+    ctx.body = { subscriptions: [{ ...s, parked: s.parked.map(({ entry: _e, ...p }) => p) }] };
+  });
+  for (const r of [feedRouter, orderRouter, statusRouter]) app.use(r.routes()).use(r.allowedMethods());
+  return { app, handler: withFastPath(ops.metrics.observeFastPath(createFeedFastPath(feedOptions)), app.callback()), feed, publisher, orders, shippingFeed, ops, access };
 }

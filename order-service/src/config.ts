@@ -1,8 +1,21 @@
-import { EnvReader, type PublisherConfig, readPublisherConfig } from '@shop/common';
+import { EnvReader, type PublisherConfig, readPublisherConfig, readShopTimeZone } from '@shop/common';
 import { isCountryCode, meantCountryCode } from './domain/countryCodes.ts';
 import { DEFAULT_SHIP_TO_COUNTRIES } from './domain/shipToCountries.ts';
 
 export interface OrderServiceConfig extends PublisherConfig {
+  /** The shipping feed, read to learn when an order's goods left (SHIPPING_FEED_URL). */
+  readonly shippingFeedUrl: string;
+  /** Bearer token for the shipping feed, when it is protected (SHIPPING_FEED_TOKEN). */
+  readonly shippingFeedToken: string | undefined;
+  /**
+   * Origins other than the feed URL's own that its redirects and paging links may lead to, fetched
+   * without the feed token (FEED_ALLOWED_ORIGINS, comma-separated); any other origin is refused.
+   */
+  readonly feedAllowedOrigins: readonly string[];
+  /** How long one poll of the shipping feed may wait for news (CONSUMER_LONG_POLL, seconds). */
+  readonly consumerLongPollSeconds: number;
+  /** The shop's calendar (SHOP_TIME_ZONE), in which a refused cancellation says when the goods left. */
+  readonly shopTimeZone: string;
   /** The countries the shop sells to (SHIP_TO_COUNTRIES): an order to any other is refused. */
   readonly shipToCountries: readonly string[];
 }
@@ -12,6 +25,11 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>> = p
   const r = new EnvReader(env);
   const config: OrderServiceConfig = {
     ...readPublisherConfig(r, { port: 3001, dataDir: './data/order-service' }),
+    shippingFeedUrl: r.url('SHIPPING_FEED_URL', 'http://127.0.0.1:3003/feed'),
+    shippingFeedToken: r.token('SHIPPING_FEED_TOKEN'),
+    feedAllowedOrigins: r.origins('FEED_ALLOWED_ORIGINS'),
+    consumerLongPollSeconds: r.int('CONSUMER_LONG_POLL', 30, 0, 600),
+    shopTimeZone: readShopTimeZone(r),
     shipToCountries: readShipToCountries(r),
   };
   r.done();

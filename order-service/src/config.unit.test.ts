@@ -17,6 +17,7 @@ describe('Order service config', () => {
   it('has working defaults', () => {
     const c = loadConfig({ INIT_CWD: '/srv/shop' });
     expect(c).to.include({ port: 3001, host: '127.0.0.1', dataDir: '/srv/shop/data/order-service', publicUrl: 'http://127.0.0.1:3001', feedPageSize: 100 });
+    expect(c).to.include({ shippingFeedUrl: 'http://127.0.0.1:3003/feed', shippingFeedToken: undefined, consumerLongPollSeconds: 30, shopTimeZone: 'Europe/London' });
     expect(Object.isFrozen(c)).to.equal(true);
   });
 

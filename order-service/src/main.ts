@@ -1,5 +1,5 @@
 import { join } from 'node:path';
-import { ConfigError, createLogger, listen, migrate, onShutdown, openDatabase } from '@shop/common';
+import { ConfigError, createLogger, listen, migrate, onShutdown, openDatabase, runPollLoop } from '@shop/common';
 import { createApp } from './app.ts';
 import { loadConfig } from './config.ts';
 import { migrations } from './db/migrations.ts';
@@ -9,12 +9,18 @@ try {
   const config = loadConfig();
   const db = openDatabase(join(config.dataDir, 'orders.db'));
   migrate(db, migrations);
-  const { handler, ops } = createApp({ db, config, logger });
+  const { handler, shippingFeed, ops } = createApp({ db, config, logger });
   const server = await listen(handler, config.host, config.port);
-  logger.info('listening', { url: server.url, feed: `${config.publicUrl}/feed`, dataDir: config.dataDir });
+  logger.info('listening', { url: server.url, feed: `${config.publicUrl}/feed`, shippingFeed: config.shippingFeedUrl, dataDir: config.dataDir });
+  // The order service starts before shipping: until shipping answers, the poll backs off and retries.
+  const stopPolling = new AbortController();
+  const polling = runPollLoop(shippingFeed, stopPolling.signal);
   onShutdown(async () => {
-    // Not ready at once; after SHUTDOWN_DELAY long polls are answered, then in-flight requests finish.
+    // Not ready at once; after SHUTDOWN_DELAY long polls are answered, the poll and requests in flight finish.
     await ops.health.shutDown(config.shutdownDelaySeconds * 1000);
+    stopPolling.abort();
+    await polling;
+    await shippingFeed.close();
     await server.close();
     db.close();
   }, (msg) => logger.info(msg));

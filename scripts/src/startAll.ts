@@ -8,10 +8,15 @@ import { request } from 'undici';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 
-interface ServiceSpec { readonly name: string; readonly port: number; readonly color: number; readonly open: readonly string[] }
+interface ServiceSpec {
+  readonly name: string; readonly port: number; readonly color: number; readonly open: readonly string[];
+  /** Where it finds the feeds it reads (the environment may still override them). */
+  readonly env?: Readonly<Record<string, string>>;
+}
 
 const SERVICES: readonly ServiceSpec[] = [
-  { name: 'order-service', port: 3001, color: 36, open: ['/', '/feed'] },
+  // The order service reads shipping's feed (a dispatched order can no longer be cancelled).
+  { name: 'order-service', port: 3001, color: 36, open: ['/', '/feed'], env: { SHIPPING_FEED_URL: 'http://127.0.0.1:3003/feed' } },
   { name: 'billing-service', port: 3002, color: 33, open: ['/feed'] },
   { name: 'shipping-service', port: 3003, color: 35, open: ['/feed'] },
   { name: 'notification-service', port: 3004, color: 32, open: ['/status', '/emails'] },
@@ -43,7 +48,7 @@ function start(s: ServiceSpec): void {
   const entry = `${ROOT}${s.name}/src/main.ts`;
   const child = spawn(process.execPath, ['--import', 'tsx', entry], {
     cwd: ROOT,
-    env: { ...DEMO_DEFAULTS, ...process.env, INIT_CWD: ROOT, LOG_LEVEL: process.env['LOG_LEVEL'] ?? 'info' },
+    env: { ...DEMO_DEFAULTS, ...s.env, ...process.env, INIT_CWD: ROOT, LOG_LEVEL: process.env['LOG_LEVEL'] ?? 'info' },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   children.set(s.name, child);
@@ -90,7 +95,8 @@ async function stopAll(code: number): Promise<void> {
 const present = SERVICES.filter((s) => existsSync(`${ROOT}${s.name}/src/main.ts`));
 process.on('SIGINT', () => void stopAll(0));
 process.on('SIGTERM', () => void stopAll(0));
-// Publishers before their readers, so no reader's first poll meets a closed port.
+// Publishers before their readers, so no reader's first poll meets a closed port; the one
+// exception is the order service, which reads shipping's feed: it retries until shipping is up.
 const up: boolean[] = [];
 for (const s of present) {
   if (stopping) break;

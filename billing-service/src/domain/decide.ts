@@ -86,6 +86,7 @@ export function decide(command: BillingCommand, state: BillingState): Decision {
         events: [{
           type: 'InvoiceVoided', orderId: state.invoice.orderId, invoiceId: state.invoice.invoiceId, voidedAt: command.at,
           reason: command.reason, refundMinor: state.status === 'paid' ? state.payment.amountMinor : null,
+          ...(state.status === 'paid' ? { refundMethod: state.payment.method } : {}),
         }],
       };
     }

@@ -40,6 +40,11 @@ export interface InvoiceVoided {
   readonly reason: string | null;
   /** What the customer gets back (the amount paid), or null when nothing was paid. */
   readonly refundMinor: number | null;
+  /**
+   * Where the refund goes: the card that paid. Absent when nothing was paid, and on events
+   * recorded before it existed (only the feed entry, made with the event, reads it).
+   */
+  readonly refundMethod?: CardMethod;
 }
 
 export type BillingEvent = InvoiceIssued | PaymentReceived | InvoiceVoided;

@@ -1,5 +1,5 @@
 import { el, type Xhtml } from '@shop/common';
-import { type CardMethod, maskedMethod } from '../domain/events.ts';
+import { type CardMethod, type InvoiceVoided, maskedMethod } from '../domain/events.ts';
 import type { Invoice } from '../domain/invoice.ts';
 import { displayAmount } from '@shop/common/money';
 import { formatShopDate } from '@shop/common/time';
@@ -45,6 +45,37 @@ export function paymentSection(inv: Invoice, method: CardMethod, paidAt: string,
     `Paid with ${maskedMethod(method)} on ${when}.`,
   ].join('\n');
   return { content, text };
+}
+
+/** How long a card refund takes to reach the account once issued, as the card schemes put it. */
+export const REFUND_WORKING_DAYS = '5 to 10';
+
+/**
+ * The refund section of the cancellation email (the InvoiceVoided entry): the invoice voided,
+ * and what comes back, to which card and from when; or that nothing was charged.
+ */
+export function refundSection(inv: Invoice, v: Pick<InvoiceVoided, 'voidedAt' | 'reason' | 'refundMinor' | 'refundMethod'>, shopTimeZone: string): { content: Xhtml; text: string } {
+  const when = displayDate(v.voidedAt, inv.locale, shopTimeZone);
+  const voided = `Invoice ${inv.invoiceId} for order ${inv.orderId} was voided on ${when}.`;
+  const reason = v.reason ? `Reason: ${v.reason}` : null;
+  if (v.refundMinor === null) {
+    const nothing = 'Nothing was charged, so there is nothing to refund.';
+    return {
+      content: el('div', { class: 'refund-section' }, el('p', null, voided), reason ? el('p', null, reason) : null, el('p', { class: 'refund' }, nothing)),
+      text: [voided, reason, nothing].filter((l) => l !== null).join('\n'),
+    };
+  }
+  const amount = moneyOf(inv)(v.refundMinor);
+  const to = v.refundMethod ? maskedMethod(v.refundMethod) : 'the card that paid';
+  const arrives = `Refunds usually reach the account within ${REFUND_WORKING_DAYS} working days.`;
+  return {
+    content: el('div', { class: 'refund-section' },
+      el('p', null, voided),
+      reason ? el('p', null, reason) : null,
+      el('p', { class: 'refund' }, 'A refund of ', el('strong', null, amount), ` to ${to} was issued on ${when}.`),
+      el('p', null, arrives)),
+    text: [voided, reason, `A refund of ${amount} to ${to} was issued on ${when}.`, arrives].filter((l) => l !== null).join('\n'),
+  };
 }
 
 export function moneyOf(inv: Invoice): (minor: number) => string {

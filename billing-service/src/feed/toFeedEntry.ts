@@ -3,7 +3,7 @@ import type { BillingEvent, InvoiceIssued, InvoiceVoided, PaymentReceived } from
 import type { Invoice } from '../domain/invoice.ts';
 import { formatAmount, minorDigits } from '@shop/common/money';
 import { formatRate } from '../domain/money.ts';
-import { displayDate, invoiceTable, invoiceText, moneyOf, paymentSection } from './billingSection.ts';
+import { invoiceTable, invoiceText, moneyOf, paymentSection, refundSection } from './billingSection.ts';
 
 /** Every event type the billing feed can carry (its AtomPub categories). */
 export const BILLING_FEED_TYPES = ['InvoiceIssued', 'PaymentReceived', 'InvoiceVoided'] as const;
@@ -61,25 +61,25 @@ function paidEntry(e: PaymentReceived, key: string, inv: Invoice, shopTimeZone: 
   };
 }
 
+/** The refund section of the cancellation email; `refund` stays the amount alone, as v1.0 published it. */
 function voidedEntry(e: InvoiceVoided, key: string, inv: Invoice, shopTimeZone: string): NewFeedEntry {
-  const money = moneyOf(inv);
-  const refund = e.refundMinor === null ? null : money(e.refundMinor);
-  const text = [
-    `Invoice ${e.invoiceId} for order ${e.orderId} was voided on ${displayDate(e.voidedAt, inv.locale, shopTimeZone)}.`,
-    e.reason ? `Reason: ${e.reason}` : null,
-    refund ? `A refund of ${refund} is due to the original payment method.` : 'Nothing was paid, so nothing is refunded.',
-  ].filter((l): l is string => l !== null);
+  const section = refundSection(inv, e, shopTimeZone);
+  const refund = e.refundMinor === null ? null : formatAmount(e.refundMinor, minorDigits(inv.currency));
   return {
     key,
     type: 'InvoiceVoided',
     typeLabel: 'Invoice voided',
     title: `Invoice ${e.invoiceId} voided for order ${e.orderId}`,
     orderId: e.orderId,
-    summary: text.join('\n'),
-    content: el('div', { class: 'invoice-voided' }, text.map((t) => el('p', null, t))),
+    summary: section.text,
+    content: section.content,
     payload: {
       orderId: e.orderId, invoiceId: e.invoiceId, voidedAt: e.voidedAt, reason: e.reason, currency: inv.currency,
-      refund: e.refundMinor === null ? null : formatAmount(e.refundMinor, minorDigits(inv.currency)),
+      refund,
+      refundDetails: refund === null ? null : {
+        amount: refund, currency: inv.currency, issuedAt: e.voidedAt,
+        method: e.refundMethod ? { type: e.refundMethod.type, brand: e.refundMethod.brand, last4: e.refundMethod.last4 } : null,
+      },
     },
   };
 }

@@ -55,10 +55,40 @@ describe('The billing feed entry (contract v1)', () => {
     const issued = toFeedEntry({ type: 'InvoiceIssued', invoice: inv }, 'k-3', inv, LONDON);
     expect(issued.summary).to.include('Total due: £39.99');
     expect(issued.payload).to.deep.include({ invoiceId: 'INV-000007', total: '39.99', issuedAt: AT });
-    const voided = toFeedEntry({ type: 'InvoiceVoided', orderId: inv.orderId, invoiceId: inv.invoiceId, voidedAt: AT, reason: 'Too slow', refundMinor: 3999 }, 'k-4', inv, LONDON);
-    expect(voided.summary).to.include('A refund of £39.99 is due').and.include('Reason: Too slow');
-    expect(voided.payload).to.deep.equal({ orderId: inv.orderId, invoiceId: 'INV-000007', voidedAt: AT, reason: 'Too slow', currency: 'GBP', refund: '39.99' });
+    const voided = toFeedEntry({
+      type: 'InvoiceVoided', orderId: inv.orderId, invoiceId: inv.invoiceId, voidedAt: AT, reason: 'Too slow', refundMinor: 3999,
+      refundMethod: { type: 'card', brand: 'visa', last4: '4242' },
+    }, 'k-4', inv, LONDON);
     wellFormed(issued);
+    wellFormed(voided);
+  });
+
+  it('publishes InvoiceVoided with the refund section of the cancellation email: amount, card, when', () => {
+    const inv = invoiceFor();
+    const voided = toFeedEntry({
+      type: 'InvoiceVoided', orderId: inv.orderId, invoiceId: inv.invoiceId, voidedAt: AT, reason: 'Too slow', refundMinor: 3999,
+      refundMethod: { type: 'card', brand: 'visa', last4: '4242' },
+    }, 'k-4', inv, LONDON);
+    expect(voided.summary.split('\n')).to.deep.equal([
+      'Invoice INV-000007 for order ORD-AAAAA-BBBBB was voided on 6 June 2025.',
+      'Reason: Too slow',
+      'A refund of £39.99 to Visa ending 4242 was issued on 6 June 2025.',
+      'Refunds usually reach the account within 5 to 10 working days.',
+    ]);
+    expect(voided.content.toString()).to.include('A refund of <strong>£39.99</strong> to Visa ending 4242 was issued on 6 June 2025.');
+    // `refund` stays the amount, as contract 1.0 published it; the details are an addition.
+    expect(voided.payload).to.deep.equal({
+      orderId: inv.orderId, invoiceId: 'INV-000007', voidedAt: AT, reason: 'Too slow', currency: 'GBP', refund: '39.99',
+      refundDetails: { amount: '39.99', currency: 'GBP', issuedAt: AT, method: { type: 'card', brand: 'visa', last4: '4242' } },
+    });
+    wellFormed(voided);
+  });
+
+  it('publishes InvoiceVoided of an unpaid invoice saying nothing was charged', () => {
+    const inv = invoiceFor();
+    const voided = toFeedEntry({ type: 'InvoiceVoided', orderId: inv.orderId, invoiceId: inv.invoiceId, voidedAt: AT, reason: null, refundMinor: null }, 'k-15', inv, LONDON);
+    expect(voided.summary).to.equal('Invoice INV-000007 for order ORD-AAAAA-BBBBB was voided on 6 June 2025.\nNothing was charged, so there is nothing to refund.');
+    expect(voided.payload).to.deep.include({ refund: null, refundDetails: null });
     wellFormed(voided);
   });
 

@@ -16,10 +16,15 @@ export type Fact =
   | { readonly type: 'OrderPlaced'; readonly orderId: string; readonly customer: { readonly name: string; readonly email: string }; readonly lines: readonly OrderLine[]; readonly section: Section }
   | { readonly type: 'OrderCancelled'; readonly orderId: string; readonly reason: string | null }
   | { readonly type: 'PaymentReceived'; readonly orderId: string; readonly section: Section }
-  | { readonly type: 'InvoiceVoided'; readonly orderId: string }
+  /** The refund section (billing formats it: amount, card, when; or that nothing was charged). */
+  | { readonly type: 'InvoiceVoided'; readonly orderId: string; readonly section: Section }
   | { readonly type: 'ShipmentScheduled'; readonly orderId: string; readonly section: Section }
   | { readonly type: 'DigitalDeliveryReady'; readonly orderId: string; readonly section: Section }
-  | { readonly type: 'ShipmentDispatched'; readonly orderId: string; readonly carrier: string | null; readonly trackingNumber: string | null; readonly section: Section };
+  | { readonly type: 'ShipmentDispatched'; readonly orderId: string; readonly carrier: string | null; readonly trackingNumber: string | null; readonly section: Section }
+  /** Shipping stopped the parcel still in the warehouse on the cancellation. */
+  | { readonly type: 'ShipmentCancelled'; readonly orderId: string }
+  /** The cancellation came after the parcel left or the links were given: which, and what to do. */
+  | { readonly type: 'DispatchedBeforeCancellation'; readonly orderId: string; readonly shipment: boolean; readonly downloads: boolean; readonly section: Section };
 
 /** The parts of a feed entry the facts are read from (a structural subset of common's ConsumedEntry). */
 export interface EntryInput {
@@ -58,7 +63,11 @@ export function factFrom(e: EntryInput): Fact | undefined {
     case 'DigitalDeliveryReady':
       return { type: e.type, orderId: e.orderId, section };
     case 'InvoiceVoided':
-      return { type: 'InvoiceVoided', orderId: e.orderId };
+      return { type: 'InvoiceVoided', orderId: e.orderId, section };
+    case 'ShipmentCancelled':
+      return { type: 'ShipmentCancelled', orderId: e.orderId };
+    case 'DispatchedBeforeCancellation':
+      return { type: 'DispatchedBeforeCancellation', orderId: e.orderId, shipment: present(p['shipment'], 'shipment'), downloads: present(p['downloads'], 'downloads'), section };
     case 'ShipmentDispatched':
       return {
         type: 'ShipmentDispatched', orderId: e.orderId, section,
@@ -73,6 +82,13 @@ export function factFrom(e: EntryInput): Fact | undefined {
 function obj(v: unknown, what: string): Record<string, unknown> {
   if (typeof v !== 'object' || v === null || Array.isArray(v)) throw new ContractViolation(`payload ${what} must be an object`);
   return v as Record<string, unknown>;
+}
+
+/** An optional part of a payload: an object, or null when the entry has none. */
+function present(v: unknown, what: string): boolean {
+  if (v === null || v === undefined) return false;
+  obj(v, what);
+  return true;
 }
 
 function arr(v: unknown, what: string): unknown[] {

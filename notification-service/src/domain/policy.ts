@@ -20,6 +20,14 @@ export interface NotificationState {
   /** The late parts already sent as a follow-up. Optional: states saved before follow-ups existed lack both. */
   readonly followUpsSent?: readonly DeliveryPart[];
   readonly dispatchSent: boolean;
+  /** Billing's refund section, from its InvoiceVoided entry. */
+  readonly refund?: Section;
+  /** Shipping stopped the parcel still in the warehouse (ShipmentCancelled). */
+  readonly shipmentCancelled?: boolean;
+  /** Shipping's word that goods had left before it read the cancellation: which ones, and its section. */
+  readonly dispatchedBeforeCancellation?: { readonly shipment: boolean; readonly downloads: boolean; readonly section: Section };
+  /** Optional, as the three above: states saved before cancellation emails existed lack them. */
+  readonly cancellationSent?: boolean;
   /** True once a wait for a missing part passed its deadline (reported once). */
   readonly overdue: boolean;
 }
@@ -32,7 +40,8 @@ export interface PolicyConfig {
 export type EmailIntent =
   | { readonly kind: 'confirmation'; readonly missing: readonly DeliveryPart[] }
   | { readonly kind: 'dispatched' }
-  | { readonly kind: 'followup'; readonly part: DeliveryPart };
+  | { readonly kind: 'followup'; readonly part: DeliveryPart }
+  | { readonly kind: 'cancellation' };
 
 export interface Decision {
   readonly state: NotificationState;
@@ -51,10 +60,12 @@ export function evolve(s: NotificationState, f: Fact): NotificationState {
     case 'OrderPlaced': return { ...s, order: { customer: f.customer, lines: f.lines, section: f.section } };
     case 'OrderCancelled': return { ...s, cancelled: true };
     case 'PaymentReceived': return { ...s, payment: f.section };
-    case 'InvoiceVoided': return { ...s, invoiceVoided: true };
+    case 'InvoiceVoided': return { ...s, invoiceVoided: true, refund: f.section };
     case 'ShipmentScheduled': return { ...s, shipment: f.section };
     case 'DigitalDeliveryReady': return { ...s, digital: f.section };
     case 'ShipmentDispatched': return { ...s, dispatch: { carrier: f.carrier, trackingNumber: f.trackingNumber, section: f.section } };
+    case 'ShipmentCancelled': return { ...s, shipmentCancelled: true };
+    case 'DispatchedBeforeCancellation': return { ...s, dispatchedBeforeCancellation: { shipment: f.shipment, downloads: f.downloads, section: f.section } };
     default: return assertNever(f);
   }
 }
@@ -74,7 +85,8 @@ export function missingParts(s: NotificationState): DeliveryPart[] {
 /**
  * Decides which emails are due now. Pure: the time comes in. A cancelled order (or one whose
  * invoice was voided before payment) gets no confirmation; the dispatch notice always follows
- * the confirmation, never precedes it.
+ * the confirmation, never precedes it; a confirmed order that is cancelled gets a cancellation
+ * email once its refund and shipping's answer are known.
  */
 export function decide(s0: NotificationState, now: Date, cfg: PolicyConfig): Decision {
   let s = s0;
@@ -106,7 +118,29 @@ export function decide(s0: NotificationState, now: Date, cfg: PolicyConfig): Dec
     emails.push({ kind: 'dispatched' });
     s = { ...s, dispatchSent: true };
   }
+  // Only a customer who was told the order was confirmed is told it is cancelled; a confirmation
+  // needs the payment, so every cancellation email has a refund to tell of.
+  if (s.cancelled && s.confirmationSent && !s.cancellationSent && cancellationReady(s)) {
+    emails.push({ kind: 'cancellation' });
+    s = { ...s, cancellationSent: true };
+  }
   return { state: s, emails, becameOverdue };
+}
+
+/**
+ * Whether everything a cancellation email tells is in: billing's refund (it voids a paid invoice
+ * with its refund when it reads the cancellation), and shipping's answer for each delivery part
+ * known here: a scheduled parcel is either stopped (ShipmentCancelled) or already gone, and
+ * download links once given are always told of (both DispatchedBeforeCancellation). Shipping
+ * publishes its answer when it reads the cancellation, after the parts it answers for, so this
+ * never waits for an entry that will not come.
+ */
+export function cancellationReady(s: NotificationState): boolean {
+  if (s.payment && !s.invoiceVoided) return false;
+  const told = s.dispatchedBeforeCancellation;
+  if (s.shipment && !s.shipmentCancelled && !told?.shipment) return false;
+  if (s.digital && !told?.downloads) return false;
+  return true;
 }
 
 /** True while the state may still produce an email on its own (the periodic check looks at these). */

@@ -148,3 +148,47 @@ describe('The notification policy', () => {
     });
   });
 });
+
+describe('The notification policy, when a confirmed order is cancelled', () => {
+  const refunded: Fact = { type: 'InvoiceVoided', orderId: 'O-1', section: sec('refund') };
+  const stopped: Fact = { type: 'ShipmentCancelled', orderId: 'O-1' };
+  const gone = (shipment: boolean, downloads: boolean): Fact => ({ type: 'DispatchedBeforeCancellation', orderId: 'O-1', shipment, downloads, section: sec('already sent') });
+  const confirmed = (...lines: OrderLine[]): Fact[] => [placed(...lines), paid, ...(lines.some((l) => l.delivery === 'physical') ? [scheduled] : []), ...(lines.some((l) => l.delivery === 'digital') ? [digital] : [])];
+  const kinds = (facts: readonly Fact[]) => run(facts).emails.map((e) => e.kind);
+
+  it('sends a cancellation email once the refund and the stopped parcel are known, whichever comes first', () => {
+    for (const answers of permutations([cancelled, refunded, stopped])) {
+      const facts = [...confirmed(line('physical')), ...answers];
+      expect(kinds(facts), answers.map((f) => f.type).join(',')).to.deep.equal(['confirmation', 'cancellation']);
+    }
+    expect(kinds([...confirmed(line('physical')), cancelled, stopped]), 'no refund yet').to.deep.equal(['confirmation']);
+  });
+
+  it('waits for shipping to say what had left (the race) and shows it, after the "on its way" email already sent', () => {
+    const facts = [...confirmed(line('physical'), line('digital')), dispatched, cancelled, refunded];
+    expect(kinds(facts), 'shipping has not answered').to.deep.equal(['confirmation', 'dispatched']);
+    expect(kinds([...facts, gone(true, false)]), 'the downloads are not answered for').to.deep.equal(['confirmation', 'dispatched']);
+    const { state, emails } = run([...facts, gone(true, true)]);
+    expect(emails.map((e) => e.kind)).to.deep.equal(['confirmation', 'dispatched', 'cancellation']);
+    expect(state.dispatchedBeforeCancellation?.section).to.deep.equal(sec('already sent'));
+  });
+
+  it('sends no "on its way" email for a dispatch read after the cancellation: the cancellation email tells of it', () => {
+    expect(kinds([...confirmed(line('physical')), cancelled, refunded, dispatched, gone(true, false)])).to.deep.equal(['confirmation', 'cancellation']);
+  });
+
+  it('for a digital-only order, waits for shipping to say the links were given', () => {
+    expect(kinds([...confirmed(line('digital')), cancelled, refunded])).to.deep.equal(['confirmation']);
+    expect(kinds([...confirmed(line('digital')), cancelled, refunded, gone(false, true)])).to.deep.equal(['confirmation', 'cancellation']);
+  });
+
+  it('sends one, whatever is read again', () => {
+    const facts = [...confirmed(line('physical')), cancelled, refunded, stopped];
+    expect(kinds([...facts, ...facts])).to.deep.equal(['confirmation', 'cancellation']);
+  });
+
+  it('sends none for an order cancelled before its confirmation, paid or not', () => {
+    expect(kinds([placed(line('physical')), paid, cancelled, refunded, scheduled, stopped])).to.deep.equal([]);
+    expect(kinds([placed(line('physical')), cancelled, refunded])).to.deep.equal([]);
+  });
+});

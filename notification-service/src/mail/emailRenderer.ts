@@ -8,13 +8,19 @@ export interface RenderedEmail {
   readonly text: string;
 }
 
-export type EmailKind = 'confirmation' | 'dispatched' | 'followup';
+export type EmailKind = 'confirmation' | 'dispatched' | 'followup' | 'cancellation';
 
 /** What the templates get as `it`: see templates/README.md, which marketing reads. */
 export interface TemplateData {
   readonly orderId: string;
   readonly customerName: string;
-  readonly sections: { readonly order: Section; readonly payment?: Section; readonly shipment?: Section; readonly digital?: Section; readonly dispatch?: Section };
+  readonly sections: {
+    readonly order: Section; readonly payment?: Section; readonly shipment?: Section; readonly digital?: Section; readonly dispatch?: Section;
+    /** Billing's refund section (InvoiceVoided), once the order was cancelled. */
+    readonly refund?: Section;
+    /** Shipping's section when the goods had left before the cancellation (DispatchedBeforeCancellation). */
+    readonly dispatchedBeforeCancellation?: Section;
+  };
   readonly missing: readonly DeliveryPart[];
   /** In a follow-up: the delivery part that came after the confirmation went without it. */
   readonly part?: DeliveryPart;
@@ -50,7 +56,10 @@ export function templateData(s: NotificationState, missing: readonly DeliveryPar
   return {
     orderId: s.orderId,
     customerName: s.order.customer.name,
-    sections: { order: s.order.section, payment: s.payment, shipment: s.shipment, digital: s.digital, dispatch: s.dispatch?.section },
+    sections: {
+      order: s.order.section, payment: s.payment, shipment: s.shipment, digital: s.digital, dispatch: s.dispatch?.section,
+      refund: s.refund, dispatchedBeforeCancellation: s.dispatchedBeforeCancellation?.section,
+    },
     missing,
     carrier: s.dispatch?.carrier ?? null,
     trackingNumber: s.dispatch?.trackingNumber ?? null,

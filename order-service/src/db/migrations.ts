@@ -1,4 +1,4 @@
-import { eventLogMigrations, feedMigrations, type Migration } from '@shop/common';
+import { consumerMigrations, eventLogMigrations, feedMigrations, type Migration } from '@shop/common';
 
 const orderMigrations: readonly Migration[] = [
   {
@@ -14,5 +14,9 @@ const orderMigrations: readonly Migration[] = [
   },
 ];
 
-/** Every schema step of the order service's database, in order. */
-export const migrations: readonly Migration[] = [...eventLogMigrations, ...feedMigrations, ...orderMigrations];
+/**
+ * Every schema step of the order service's database, in order. The consumer's tables (the
+ * shipping feed's read position, parked entries) came last, so databases made before keep
+ * their order of steps.
+ */
+export const migrations: readonly Migration[] = [...eventLogMigrations, ...feedMigrations, ...orderMigrations, ...consumerMigrations];

@@ -1,7 +1,7 @@
 import { EventLog, type Db, type FeedStore, inWriteTransaction } from '@shop/common';
 import type { OrderEvent } from '../domain/events.ts';
-import { type Decision, type Order, type OrderCommand, type PlaceOrder, decide, evolve, initialOrder } from '../domain/order.ts';
-import { toFeedEntry } from '../feed/toFeedEntry.ts';
+import { type Decision, type NoteFulfilment, type Order, type OrderCommand, type PlaceOrder, decide, evolve, initialOrder } from '../domain/order.ts';
+import { isPublished, toFeedEntry } from '../feed/toFeedEntry.ts';
 
 export type PlaceResult =
   | { readonly kind: 'created'; readonly orderId: string }
@@ -38,6 +38,14 @@ export class OrderStore {
   }
 
   /**
+   * Notes what shipping published, inside the shipping feed consumer's transaction (so the note
+   * and the read position commit together), or a new one.
+   */
+  noteFulfilment(command: NoteFulfilment): Decision {
+    return this.#db.inTransaction ? this.#handleInTransaction(command) : this.handle(command);
+  }
+
+  /**
    * Places an order once per idempotency key: a retry with the same key and body gets the
    * order the first attempt made; the same key with another body is refused.
    */
@@ -63,7 +71,7 @@ export class OrderStore {
       const recorded = this.#log.append(command.orderId, eventId, event, command.at);
       state = evolve(state, recorded.event);
       if (state.status === 'none') throw new Error('An event left the order without a placement');
-      this.#feed.append(toFeedEntry(event, eventId, state.placed));
+      if (isPublished(event)) this.#feed.append(toFeedEntry(event, eventId, state.placed));
     }
     return decision;
   }

@@ -43,4 +43,23 @@ export interface OrderCancelled {
   readonly reason: string | null;
 }
 
-export type OrderEvent = OrderPlaced | OrderCancelled;
+/** What shipping did that ends the right to cancel: the parcel left, or the download links were given. */
+export type FulfilmentPart = 'dispatched' | 'downloads-delivered';
+
+/**
+ * Read from the shipping feed (`ShipmentDispatched`, `DigitalDeliveryReady`): private, never
+ * published, because shipping's own entry is already the public fact and a copy here could only
+ * be later and could disagree. The cancel decider looks at it.
+ */
+export interface OrderFulfilmentNoted {
+  readonly type: 'OrderFulfilmentNoted';
+  readonly orderId: string;
+  readonly part: FulfilmentPart;
+  /** When it happened, as shipping published it (`dispatchedAt`, `readyAt`). */
+  readonly happenedAt: string;
+}
+
+/** The events the order feed publishes (see feed/toFeedEntry.ts). */
+export type PublishedOrderEvent = OrderPlaced | OrderCancelled;
+
+export type OrderEvent = PublishedOrderEvent | OrderFulfilmentNoted;

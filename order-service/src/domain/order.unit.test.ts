@@ -42,4 +42,51 @@ describe('Order', () => {
       given(placed, { type: 'OrderCancelled', orderId: 'ORD-1', cancelledAt: 'x', reason: null }).when(cancel).then({ ok: false, reason: 'already-cancelled' });
     });
   });
+
+  describe('when cancelled after shipping published that the goods left', () => {
+    const cancel: OrderCommand = { type: 'CancelOrder', orderId: 'ORD-1', at: '2026-11-21T09:00:00.000Z', reason: null };
+    const dispatched = noted('dispatched', '2026-11-20T15:00:00.000Z');
+    const delivered = noted('downloads-delivered', '2026-11-20T10:00:05.000Z');
+
+    it('cancels while nothing has left', () => {
+      given(placed).when(cancel).then({ ok: true, events: [{ type: 'OrderCancelled', orderId: 'ORD-1', cancelledAt: cancel.at, reason: null }] });
+    });
+
+    it('refuses once the parcel was dispatched, saying when', () => {
+      given(placed, dispatched).when(cancel).then({ ok: false, reason: 'fulfilled', part: 'dispatched', at: '2026-11-20T15:00:00.000Z' });
+    });
+
+    it('refuses once the downloads were delivered, saying when', () => {
+      given(placed, delivered).when(cancel).then({ ok: false, reason: 'fulfilled', part: 'downloads-delivered', at: '2026-11-20T10:00:05.000Z' });
+    });
+
+    it('with a parcel and downloads, refuses from the first of them, whichever was read first', () => {
+      const expected: Decision = { ok: false, reason: 'fulfilled', part: 'downloads-delivered', at: '2026-11-20T10:00:05.000Z' };
+      given(placed, delivered, dispatched).when(cancel).then(expected);
+      given(placed, dispatched, delivered).when(cancel).then(expected);
+    });
+  });
+
+  describe('when shipping publishes a dispatch or a delivery', () => {
+    const note = (part: 'dispatched' | 'downloads-delivered'): OrderCommand => ({ type: 'NoteFulfilment', orderId: 'ORD-1', part, happenedAt: '2026-11-20T15:00:00.000Z', at: '2026-11-20T15:00:01.000Z' });
+
+    it('notes it once, as a private fact', () => {
+      given(placed).when(note('dispatched')).then({ ok: true, events: [noted('dispatched', '2026-11-20T15:00:00.000Z')] });
+      given(placed, noted('dispatched', '2026-11-20T15:00:00.000Z')).when(note('dispatched')).then({ ok: true, events: [] });
+    });
+
+    it('notes it on an order cancelled in the race, which stays cancelled', () => {
+      const raced = [placed, { type: 'OrderCancelled', orderId: 'ORD-1', cancelledAt: '2026-11-20T15:00:00.500Z', reason: null }] as const;
+      given(...raced).when(note('dispatched')).then({ ok: true, events: [noted('dispatched', '2026-11-20T15:00:00.000Z')] });
+      expect([...raced, noted('dispatched', '2026-11-20T15:00:00.000Z')].reduce(evolve, initialOrder).status).to.equal('cancelled');
+    });
+
+    it('ignores an order it never took', () => {
+      given().when(note('downloads-delivered')).then({ ok: true, events: [] });
+    });
+  });
 });
+
+function noted(part: 'dispatched' | 'downloads-delivered', happenedAt: string): OrderEvent {
+  return { type: 'OrderFulfilmentNoted', orderId: 'ORD-1', part, happenedAt };
+}

@@ -1,16 +1,21 @@
 import { el, type NewFeedEntry } from '@shop/common';
-import type { Address, OrderCancelled, OrderEvent, OrderPlaced } from '../domain/events.ts';
+import type { Address, OrderCancelled, OrderEvent, OrderPlaced, PublishedOrderEvent } from '../domain/events.ts';
 import { displayAmount, formatAmount, minorDigits } from '@shop/common/money';
 import { orderTotalMinor } from '../domain/order.ts';
 
 /** Every event type the order feed can carry (its AtomPub categories). */
 export const ORDER_FEED_TYPES = ['OrderPlaced', 'OrderCancelled'] as const;
 
+/** Whether an internal event has a public entry (OrderFulfilmentNoted stays private). */
+export function isPublished(event: OrderEvent): event is PublishedOrderEvent {
+  return event.type !== 'OrderFulfilmentNoted';
+}
+
 /**
  * The public face of an internal event: order feed entry contract v1 (see the README).
  * Pure: the same event and id always give the same entry.
  */
-export function toFeedEntry(event: OrderEvent, eventId: string, placed: OrderPlaced): NewFeedEntry {
+export function toFeedEntry(event: PublishedOrderEvent, eventId: string, placed: OrderPlaced): NewFeedEntry {
   switch (event.type) {
     case 'OrderPlaced':
       return placedEntry(event, eventId);

@@ -21,7 +21,9 @@ describe('The order service for operators', function () {
         ['feed_documents_rendered_total', 'counter'], ['feed_not_modified_total', 'counter'], ['feed_long_polls_waiting', 'gauge'],
       ]) expect(m.types.get(name!), name).to.equal(type);
       expect(m.value('feed_head_position', { feed: 'orders' })).to.equal(0);
-      expect(m.types.has('consumer_lag_seconds'), 'the order service reads no feed').to.equal(false);
+      // It reads one feed, shipping's (to know what can no longer be cancelled), never polled here.
+      expect(m.value('consumer_read_position', { subscription: 'shipping' })).to.equal(0);
+      expect(m.value('consumer_last_success_timestamp_seconds', { subscription: 'shipping' }), 'never polled').to.equal(0);
     });
 
     it('counts requests by route pattern, method and status', async () => {

@@ -2,6 +2,8 @@ import { createHash } from 'node:crypto';
 import Router from '@koa/router';
 import { type Credentials, HttpProblem, type WriteBatcher, conflict, notFound, readJsonBody, requireBearer, unprocessable } from '@shop/common';
 import type { OrderStore } from '../db/orderStore.ts';
+import { formatShopDate } from '@shop/common/time';
+import type { FulfilmentPart } from '../domain/events.ts';
 import type { Order } from '../domain/order.ts';
 import { parseOrderRequest } from '../domain/parseOrderRequest.ts';
 import { checkDestination } from '../domain/shipToCountries.ts';
@@ -15,6 +17,8 @@ export interface OrderRoutesDeps {
   readonly apiToken: Credentials | string | undefined;
   readonly now: () => Date;
   readonly newOrderId: () => string;
+  /** SHOP_TIME_ZONE: the calendar of the dates a refused cancellation gives. */
+  readonly shopTimeZone: string;
   /** SHIP_TO_COUNTRIES: an order to any other country is refused with 422. */
   readonly shipTo: ReadonlySet<string>;
 }
@@ -67,14 +71,26 @@ export function createOrderRouter(deps: OrderRoutesDeps): Router {
     const at = deps.now().toISOString();
     const decision = await deps.writes.run(() => deps.orders.handle({ type: 'CancelOrder', orderId, at, reason }));
     if (!decision.ok) {
-      if (decision.reason === 'not-found') throw notFound(`There is no order ${orderId}`);
-      throw conflict(`Order ${orderId} is already cancelled`, { orderId });
+      switch (decision.reason) {
+        case 'not-found': throw notFound(`There is no order ${orderId}`);
+        case 'already-cancelled': throw conflict(`Order ${orderId} is already cancelled`, { orderId });
+        case 'fulfilled': throw tooLateToCancel(orderId, decision.part, decision.at, deps.shopTimeZone);
+        default: throw new HttpProblem(500, 'Internal server error');
+      }
     }
     ctx.set('Cache-Control', 'no-store');
     ctx.body = orderView(deps.orders.load(orderId));
   });
 
   return router;
+}
+
+/** 409: the goods (the first of them) left; the problem says which and when (the shop's calendar day), for people and machines. */
+function tooLateToCancel(orderId: string, part: FulfilmentPart, at: string, shopTimeZone: string): HttpProblem {
+  const on = formatShopDate(at, shopTimeZone, 'en-GB', { weekday: 'long', day: 'numeric', month: 'long', year: 'numeric' });
+  return part === 'dispatched'
+    ? conflict(`Order ${orderId} was dispatched on ${on}; it can no longer be cancelled`, { orderId, dispatchedAt: at })
+    : conflict(`Order ${orderId} can no longer be cancelled: its downloads were delivered on ${on}`, { orderId, downloadsDeliveredAt: at });
 }
 
 function found(order: Order, id: string | undefined): Exclude<Order, { status: 'none' }> {

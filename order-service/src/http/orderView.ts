@@ -1,5 +1,5 @@
 import type { Order } from '../domain/order.ts';
-import { orderTotalMinor } from '../domain/order.ts';
+import { firstFulfilment, orderTotalMinor } from '../domain/order.ts';
 import { formatAmount, minorDigits } from '@shop/common/money';
 
 /** The JSON an API client sees for an order: amounts as decimal strings, never floats. */
@@ -12,6 +12,10 @@ export function orderView(order: Order): Record<string, unknown> {
     status: order.status,
     placedAt: o.placedAt,
     ...(order.status === 'cancelled' ? { cancelledAt: order.cancelled.cancelledAt, cancelReason: order.cancelled.reason } : {}),
+    // As far as the order service has read shipping's feed (see "Cancellation" in the README).
+    dispatchedAt: order.fulfilment.dispatchedAt,
+    downloadsDeliveredAt: order.fulfilment.downloadsDeliveredAt,
+    cancellable: order.status === 'placed' && firstFulfilment(order.fulfilment) === undefined,
     customer: o.customer,
     currency: o.currency,
     lines: o.lines.map((l) => ({

@@ -18,14 +18,14 @@ export interface OrderServiceHooks {
   readonly onRequest?: (req: IncomingMessage) => void;
 }
 
-/** The order service on a real port and a real SQLite file, configured as from the environment. */
+/** The order service on a real port and a real SQLite file, configured as from the environment; never polls the shipping feed by itself. */
 export async function startOrderService(dataDir: string, env: Record<string, string> = {}, hooks: OrderServiceHooks = {}): Promise<RunningOrderService> {
   const port = await takePort(Number(env['PORT'] ?? 0));
   const { url } = port;
-  const config = loadConfig({ DATA_DIR: dataDir, PUBLIC_URL: url, ...env });
+  const config = loadConfig({ DATA_DIR: dataDir, PUBLIC_URL: url, CONSUMER_LONG_POLL: '0', ...env });
   const db = openDatabase(join(config.dataDir, 'orders.db'));
   migrate(db, migrations);
-  const built = createApp({ db, config, logger: createLogger({}, 'silent') });
+  const built = createApp({ db, config, logger: createLogger({}, 'silent'), consumer: { backoff: { baseMs: 1, maxMs: 5 }, maxAttempts: 2 } });
   if (hooks.onRequest) port.serve(hooks.onRequest);
   port.serve(built.handler);
   return {
@@ -33,6 +33,7 @@ export async function startOrderService(dataDir: string, env: Record<string, str
     url,
     db,
     close: async () => {
+      await built.shippingFeed.close();
       built.access.close();
       await port.close();
       db.close();

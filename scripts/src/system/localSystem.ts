@@ -64,6 +64,7 @@ export class LocalSystem {
         DATA_DIR: this.dataDirOf(name),
         ORDER_FEED_URL: `${this.urls['order-service']}/feed`,
         BILLING_FEED_URL: `${this.urls['billing-service']}/feed`,
+        // Read by the notification service and by the order service (what can still be cancelled).
         SHIPPING_FEED_URL: `${this.urls['shipping-service']}/feed`,
         BILLING_AUTO_CAPTURE: '1',
         SHIPPING_AUTO_DISPATCH: '1',

@@ -87,6 +87,7 @@ export class ShippingStore {
       case 'OrderNoted':
       case 'PaymentNoted':
       case 'CancellationNoted':
+      case 'DispatchedBeforeCancellation':
         return;
       default:
         assertNever(e);

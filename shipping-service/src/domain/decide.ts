@@ -42,6 +42,17 @@ export function decide(command: ShippingCommand, state: ShippingState, ctx: Deci
       const events: ShippingEvent[] = [{ type: 'CancellationNoted', orderId, cancelledAt, reason }];
       // A parcel already handed to the carrier cannot be called back; one still in the warehouse can.
       if (state.shipment?.status === 'scheduled') events.push({ type: 'ShipmentCancelled', orderId, shipmentId: state.shipment.shipmentId, cancelledAt: command.at, reason });
+      // The race: the order service accepted the cancellation before it read that the goods had
+      // left. The cancellation stands (billing refunds in full); what already left is told, once,
+      // with what the customer should do with it.
+      const dispatched = state.shipment?.status === 'dispatched' ? state.shipment : null;
+      if (dispatched || state.digital) {
+        events.push({
+          type: 'DispatchedBeforeCancellation', orderId, cancelledAt, notedAt: command.at,
+          shipment: dispatched ? { shipmentId: dispatched.shipmentId, dispatchedAt: dispatched.dispatchedAt ?? command.at } : null,
+          downloadsReadyAt: state.digital?.readyAt ?? null,
+        });
+      }
       return ok(events);
     }
     case 'Dispatch': {

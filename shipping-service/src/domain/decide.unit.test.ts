@@ -113,13 +113,52 @@ describe('Shipping', () => {
       expect(types(given(...cancelled).when(notePayment))).to.deep.equal(['PaymentNoted']);
     });
 
-    it('after scheduling, cancels the shipment', () => {
-      expect(types(given(...scheduled()).when(cancel))).to.deep.equal(['CancellationNoted', 'ShipmentCancelled']);
+    const physicalOnly: OrderToFulfil = { ...adaOrder, lines: [adaOrder.lines[0]!] };
+    const digitalOnly: OrderToFulfil = { ...adaOrder, lines: [adaOrder.lines[1]!], shippingAddress: null };
+    const paidFor = (order: OrderToFulfil): ShippingEvent[] => {
+      const noted = [...events(given().when(noteOrder(order)))];
+      return [...noted, ...events(given(...noted).when(notePayment))];
+    };
+    const dispatchedFor = (order: OrderToFulfil): ShippingEvent[] => [...paidFor(order), ...events(given(...paidFor(order)).when(dispatch))];
+    // Cancelled a second after the dispatch, by an order service that had not read it yet.
+    const lateCancel: ShippingCommand = { type: 'NoteCancellation', cancellation: { orderId: 'ORD-AAAAA-BBBBB', cancelledAt: '2025-06-06T15:00:01.000Z', reason: null }, at: '2025-06-06T15:00:05.000Z' };
+    const noted = { type: 'CancellationNoted', orderId: 'ORD-AAAAA-BBBBB', cancelledAt: '2025-06-06T15:00:01.000Z', reason: null } as const;
+
+    it('after scheduling, cancels the shipment still in the warehouse', () => {
+      expect(types(given(...paidFor(physicalOnly)).when(cancel))).to.deep.equal(['CancellationNoted', 'ShipmentCancelled']);
     });
 
-    it('after dispatch, only notes it: the parcel has left', () => {
-      const dispatched = [...scheduled(), ...events(given(...scheduled()).when(dispatch))];
-      expect(types(given(...dispatched).when(cancel))).to.deep.equal(['CancellationNoted']);
+    describe('after the goods left (the race: the order service accepted it before it read that)', () => {
+      it('after dispatch, notes it and publishes DispatchedBeforeCancellation: the parcel cannot be called back', () => {
+        expect(events(given(...dispatchedFor(physicalOnly)).when(lateCancel))).to.deep.equal([noted, {
+          type: 'DispatchedBeforeCancellation', orderId: 'ORD-AAAAA-BBBBB', cancelledAt: '2025-06-06T15:00:01.000Z', notedAt: '2025-06-06T15:00:05.000Z',
+          shipment: { shipmentId: 'SHP-AAAAA-BBBBB-1', dispatchedAt: '2025-06-06T15:00:00.000Z' }, downloadsReadyAt: null,
+        }]);
+      });
+
+      it('after the download links were given, says so', () => {
+        expect(events(given(...paidFor(digitalOnly)).when(lateCancel))).to.deep.equal([noted, {
+          type: 'DispatchedBeforeCancellation', orderId: 'ORD-AAAAA-BBBBB', cancelledAt: '2025-06-06T15:00:01.000Z', notedAt: '2025-06-06T15:00:05.000Z',
+          shipment: null, downloadsReadyAt: FRIDAY_MORNING,
+        }]);
+      });
+
+      it('with the parcel still in the warehouse and the links given, cancels the parcel and tells of the links', () => {
+        const d = given(...scheduled()).when(cancel);
+        expect(types(d)).to.deep.equal(['CancellationNoted', 'ShipmentCancelled', 'DispatchedBeforeCancellation']);
+        expect(events(d)[2]).to.deep.include({ shipment: null, downloadsReadyAt: FRIDAY_MORNING });
+      });
+
+      it('with both gone, tells of both in one entry', () => {
+        expect(events(given(...dispatchedFor(adaOrder)).when(lateCancel))[1]).to.deep.include({
+          shipment: { shipmentId: 'SHP-AAAAA-BBBBB-1', dispatchedAt: '2025-06-06T15:00:00.000Z' }, downloadsReadyAt: FRIDAY_MORNING,
+        });
+      });
+
+      it('tells it once, whatever is read twice', () => {
+        const told = [...dispatchedFor(physicalOnly), ...events(given(...dispatchedFor(physicalOnly)).when(lateCancel))];
+        expect(types(given(...told).when(lateCancel))).to.deep.equal([]);
+      });
     });
   });
 

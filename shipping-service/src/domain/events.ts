@@ -2,7 +2,7 @@ import type { Address } from './addressFormat.ts';
 import type { CivilDate } from './calendar.ts';
 import type { OrderToFulfil } from './feedContracts.ts';
 
-/** Shipping's internal events. Only the last four become feed entries (see feed/toFeedEntry.ts). */
+/** Shipping's internal events. All but the first three become feed entries (see feed/toFeedEntry.ts). */
 
 export interface Item { readonly sku: string; readonly name: string; readonly quantity: number }
 
@@ -51,4 +51,22 @@ export interface ShipmentCancelled {
   readonly reason: string | null;
 }
 
-export type ShippingEvent = OrderNoted | PaymentNoted | CancellationNoted | ShipmentScheduled | DigitalDeliveryReady | ShipmentDispatched | ShipmentCancelled;
+/**
+ * A cancellation read after the goods had left: the parcel was dispatched, or the download links
+ * given, before shipping read the order's cancellation (the order service accepted it before it
+ * read that). Published, so the customer is told what to do with what they receive.
+ */
+export interface DispatchedBeforeCancellation {
+  readonly type: 'DispatchedBeforeCancellation';
+  readonly orderId: string;
+  /** When the order was cancelled (the order feed's `cancelledAt`). */
+  readonly cancelledAt: string;
+  /** When shipping read the cancellation. */
+  readonly notedAt: string;
+  /** The parcel already with the carrier, if any. */
+  readonly shipment: { readonly shipmentId: string; readonly dispatchedAt: string } | null;
+  /** When the download links were given, if the order had any. */
+  readonly downloadsReadyAt: string | null;
+}
+
+export type ShippingEvent = OrderNoted | PaymentNoted | CancellationNoted | ShipmentScheduled | DigitalDeliveryReady | ShipmentDispatched | ShipmentCancelled | DispatchedBeforeCancellation;

@@ -30,6 +30,8 @@ export function evolve(s: ShippingState, e: ShippingEvent): ShippingState {
       return s.shipment ? { ...s, shipment: { ...s.shipment, status: 'dispatched', dispatchedAt: e.dispatchedAt, trackingNumber: e.trackingNumber, dispatchCarrier: e.carrier } } : s;
     case 'ShipmentCancelled':
       return s.shipment ? { ...s, shipment: { ...s.shipment, status: 'cancelled' } } : s;
+    case 'DispatchedBeforeCancellation':
+      return s;
     default:
       return assertNever(e);
   }

@@ -2,11 +2,11 @@ import { el, fragment, type NewFeedEntry, type Xhtml } from '@shop/common';
 import { formatCivilDate, localDate } from '@shop/common/time';
 import { type Address, formatAddress } from '../domain/addressFormat.ts';
 import type { CivilDate } from '../domain/calendar.ts';
-import type { DigitalDeliveryReady, Item, ShipmentCancelled, ShipmentDispatched, ShipmentScheduled, ShippingEvent } from '../domain/events.ts';
+import type { DigitalDeliveryReady, DispatchedBeforeCancellation, Item, ShipmentCancelled, ShipmentDispatched, ShipmentScheduled, ShippingEvent } from '../domain/events.ts';
 import type { ShippingState } from '../domain/evolve.ts';
 
 /** Every event type the shipping feed can carry (its AtomPub categories). */
-export const SHIPPING_FEED_TYPES = ['ShipmentScheduled', 'DigitalDeliveryReady', 'ShipmentDispatched', 'ShipmentCancelled'] as const;
+export const SHIPPING_FEED_TYPES = ['ShipmentScheduled', 'DigitalDeliveryReady', 'ShipmentDispatched', 'ShipmentCancelled', 'DispatchedBeforeCancellation'] as const;
 
 /** The URL path of a download link. */
 export function downloadPath(token: string): string {
@@ -33,6 +33,8 @@ export function toFeedEntry(event: ShippingEvent, key: string, state: ShippingSt
       return dispatchedEntry(event, key, state, shopTimeZone);
     case 'ShipmentCancelled':
       return cancelledEntry(event, key);
+    case 'DispatchedBeforeCancellation':
+      return beforeCancellationEntry(event, key, state, shopTimeZone);
     default:
       return assertNever(event);
   }
@@ -122,6 +124,49 @@ function cancelledEntry(e: ShipmentCancelled, key: string): NewFeedEntry {
     summary: text,
     content: el('div', { class: 'delivery-section cancelled' }, el('p', null, text)),
     payload: { orderId: e.orderId, shipmentId: e.shipmentId, cancelledAt: e.cancelledAt, reason: e.reason },
+  };
+}
+
+/**
+ * The delivery section of the cancellation email when the goods had already left: what is on
+ * its way and what to do with it (refuse it or send it back, at no cost), and that the download
+ * links given no longer work.
+ */
+function beforeCancellationEntry(e: DispatchedBeforeCancellation, key: string, state: ShippingState, shopTimeZone: string): NewFeedEntry {
+  const day = (iso: string): string => longDate(localDate(iso, shopTimeZone));
+  const s = e.shipment ? state.shipment : null;
+  const downloads = e.downloadsReadyAt !== null ? (state.digital?.downloads ?? []).map((d) => ({ sku: d.sku, name: d.name, quantity: d.quantity })) : null;
+  const carrier = s?.dispatchCarrier ?? s?.carrier ?? null;
+  const by = s ? [carrier ? `with ${carrier}` : null, s.trackingNumber ? `tracking number ${s.trackingNumber}` : null].filter(Boolean).join(', ') : '';
+  const opening = `Order ${e.orderId} was cancelled on ${day(e.cancelledAt)}, after part of it had already left us.`;
+  const parcel = e.shipment && s ? [
+    `The parcel was dispatched on ${day(e.shipment.dispatchedAt)}${by ? ` ${by}` : ''}, so it is on its way to you:`,
+    'Please refuse the delivery when it arrives. If it has already been delivered, send it back within 30 days: '
+      + `contact us quoting order ${e.orderId} and we will send you a prepaid returns label. Either way it costs you nothing, and your refund does not wait for the parcel.`,
+  ] : null;
+  const links = e.downloadsReadyAt !== null
+    ? `The download links were sent on ${day(e.downloadsReadyAt)}; they stopped working when the order was cancelled. There is nothing to return and nothing to pay.`
+    : null;
+  const what = [e.shipment ? 'its parcel was dispatched' : null, e.downloadsReadyAt !== null ? 'its downloads were delivered' : null].filter(Boolean).join(' and ');
+  return {
+    key,
+    type: 'DispatchedBeforeCancellation',
+    typeLabel: 'Dispatched before cancellation',
+    title: `Order ${e.orderId} was cancelled after ${what}`,
+    orderId: e.orderId,
+    summary: [opening, ...(parcel && s ? [parcel[0]!, ...s.items.map(itemText), parcel[1]!] : []), ...(links ? [links] : [])].join('\n'),
+    content: el('div', { class: 'delivery-section dispatched-before-cancellation' },
+      el('p', null, opening),
+      parcel && s ? fragment(el('p', null, parcel[0]!), itemList(s.items), el('p', null, el('strong', null, parcel[1]!))) : null,
+      links ? el('p', null, links) : null),
+    payload: {
+      orderId: e.orderId, cancelledAt: e.cancelledAt, notedAt: e.notedAt,
+      shipment: e.shipment && s ? {
+        shipmentId: e.shipment.shipmentId, dispatchedAt: e.shipment.dispatchedAt,
+        ...(carrier ? { carrier } : {}), ...(s.trackingNumber ? { trackingNumber: s.trackingNumber } : {}), items: s.items,
+      } : null,
+      downloads: e.downloadsReadyAt !== null ? { readyAt: e.downloadsReadyAt, items: downloads } : null,
+    },
   };
 }
 

@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import { XMLValidator } from 'fast-xml-parser';
 import type { NewFeedEntry } from '@shop/common';
-import { decide } from '../domain/decide.ts';
+import { type ShippingCommand, decide } from '../domain/decide.ts';
 import { adaOrder } from '../domain/decide.unit.test.ts';
 import type { ShippingEvent } from '../domain/events.ts';
 import { evolve, initialState, type ShippingState } from '../domain/evolve.ts';
@@ -106,5 +106,65 @@ describe('The shipping feed entry (contract v1)', () => {
     expect(html).not.to.include('<script>');
     expect(scheduled!.payload['estimatedDelivery']).to.equal('2025-06-18');
     wellFormed(scheduled!);
+  });
+});
+
+describe('The shipping feed entry DispatchedBeforeCancellation (contract v1)', () => {
+  /** An order paid at AT, then these commands: every entry published. */
+  function published(order: OrderToFulfil, ...later: ShippingCommand[]): NewFeedEntry[] {
+    let state: ShippingState = initialState;
+    const out: NewFeedEntry[] = [];
+    for (const c of [
+      { type: 'NoteOrder' as const, order, at: AT },
+      { type: 'NotePayment' as const, payment: { orderId: order.orderId, invoiceId: 'INV-1', paidAt: AT }, at: AT },
+      ...later,
+    ]) {
+      const d = decide(c, state, { newId: () => `t${out.length}`, shopTimeZone: LONDON });
+      if (!d.ok) throw new Error(d.reason);
+      for (const e of d.events) {
+        state = evolve(state, e);
+        const entry = toFeedEntry(e, `k-${out.length}`, state, BASE, LONDON);
+        if (entry) out.push(entry);
+      }
+    }
+    return out;
+  }
+  // Dispatched at 00:30 on Saturday 7 June in London; cancelled two seconds later by an order
+  // service that had not read the dispatch yet.
+  const dispatch: ShippingCommand = { type: 'Dispatch', orderId: adaOrder.orderId, carrier: null, trackingNumber: 'RM123456785GB', at: '2025-06-06T23:30:00.000Z' };
+  const cancel: ShippingCommand = { type: 'NoteCancellation', cancellation: { orderId: adaOrder.orderId, cancelledAt: '2025-06-06T23:30:02.000Z', reason: null }, at: '2025-06-06T23:30:05.000Z' };
+
+  it('tells the customer the parcel is on its way, what to do with it at no cost, and that the links stopped working', () => {
+    const entries = published(adaOrder, dispatch, cancel);
+    expect(entries.map((e) => e.type)).to.deep.equal(['ShipmentScheduled', 'DigitalDeliveryReady', 'ShipmentDispatched', 'DispatchedBeforeCancellation']);
+    const told = entries[3]!;
+    expect(told.title).to.equal('Order ORD-AAAAA-BBBBB was cancelled after its parcel was dispatched and its downloads were delivered');
+    expect(told.summary.split('\n')).to.deep.equal([
+      'Order ORD-AAAAA-BBBBB was cancelled on Saturday, 7 June 2025, after part of it had already left us.',
+      'The parcel was dispatched on Saturday, 7 June 2025 with Royal Mail, tracking number RM123456785GB, so it is on its way to you:',
+      '2 x Notes on the Analytical Engine (BOOK-1)',
+      'Please refuse the delivery when it arrives. If it has already been delivered, send it back within 30 days: contact us quoting order ORD-AAAAA-BBBBB '
+        + 'and we will send you a prepaid returns label. Either way it costs you nothing, and your refund does not wait for the parcel.',
+      'The download links were sent on Friday, 6 June 2025; they stopped working when the order was cancelled. There is nothing to return and nothing to pay.',
+    ]);
+    expect(told.content.toString()).to.include('<li>2 x Notes on the Analytical Engine <small>(BOOK-1)</small></li>').and.include('<strong>Please refuse the delivery');
+    expect(told.payload).to.deep.equal({
+      orderId: 'ORD-AAAAA-BBBBB', cancelledAt: '2025-06-06T23:30:02.000Z', notedAt: '2025-06-06T23:30:05.000Z',
+      shipment: {
+        shipmentId: 'SHP-AAAAA-BBBBB-1', dispatchedAt: '2025-06-06T23:30:00.000Z', carrier: 'Royal Mail', trackingNumber: 'RM123456785GB',
+        items: [{ sku: 'BOOK-1', name: 'Notes on the Analytical Engine', quantity: 2 }],
+      },
+      downloads: { readyAt: AT, items: [{ sku: 'EBOOK-7', name: 'Sketch of the Engine (eBook)', quantity: 1 }] },
+    });
+    wellFormed(told);
+  });
+
+  it('for a digital-only order, speaks of the links alone', () => {
+    const digitalOnly: OrderToFulfil = { ...adaOrder, lines: [adaOrder.lines[1]!], shippingAddress: null };
+    const told = published(digitalOnly, cancel).at(-1)!;
+    expect(told).to.deep.include({ type: 'DispatchedBeforeCancellation', title: 'Order ORD-AAAAA-BBBBB was cancelled after its downloads were delivered' });
+    expect(told.summary).to.not.include('parcel');
+    expect(told.payload).to.deep.include({ shipment: null });
+    wellFormed(told);
   });
 });

@@ -79,7 +79,8 @@ describe('The shipping service', function () {
       await poll('billing');
       cancel('ORD-AAAAA-00003');
       await poll('orders');
-      expect(feedTypes()).to.deep.equal(['ShipmentScheduled', 'DigitalDeliveryReady', 'ShipmentCancelled']);
+      // The parcel is stopped; the download links had been given, so that is told too.
+      expect(feedTypes()).to.deep.equal(['ShipmentScheduled', 'DigitalDeliveryReady', 'ShipmentCancelled', 'DispatchedBeforeCancellation']);
       const link = /\/downloads\/[\w-]+/.exec(await (await call('GET', `${svc.url}/feed`)).body)![0];
       expectProblem(await call('GET', `${svc.url}${link}`), 410, /cancelled/);
       expectProblem(await call('POST', `${svc.url}/shipments/ORD-AAAAA-00003/dispatch`), 409, /cancelled/);

@@ -13,9 +13,13 @@ import { parseOrderRequest } from '../../domain/parseOrderRequest.ts';
 
 /** The example orders, by what they show. */
 export const EXAMPLE_ORDER_IDS = {
-  /** Books, an eBook and a mug to London, in pounds: paid, shipped and dispatched downstream. */
+  /**
+   * Books, an eBook and a mug to London, in pounds: paid, shipped and dispatched downstream, then
+   * cancelled half an hour after the dispatch by an order service that had not read it yet (the
+   * race: the cancellation stands, shipping says what had already left).
+   */
   mixed: 'ORD-7K3M9-Q2XHD',
-  /** Mugs to Berlin, in euros, for a customer whose name is markup: paid, then cancelled. */
+  /** Mugs to Berlin, in euros, for a customer whose name is markup: paid, then cancelled while still in the warehouse. */
   physical: 'ORD-4F8WN-B2ZQC',
   /** Downloads only, so no address. */
   digital: 'ORD-9D2HP-T6MRE',
@@ -63,7 +67,11 @@ const PLACED = [
   },
 ] as const;
 
-const CANCELLED = { orderId: EXAMPLE_ORDER_IDS.physical, at: '2025-06-06T11:00:00.000Z', reason: 'Ordered the wrong colour' };
+const CANCELLED = [
+  { orderId: EXAMPLE_ORDER_IDS.physical, at: '2025-06-06T11:00:00.000Z', reason: 'Ordered the wrong colour' },
+  // Shipping dispatches the mixed order at 13:00 (see its examples); this order service has not read that.
+  { orderId: EXAMPLE_ORDER_IDS.mixed, at: '2025-06-06T13:30:00.000Z', reason: null },
+];
 
 /** The examples document, byte for byte what `npm run contracts` writes. */
 export function orderFeedExamples(): string {
@@ -75,8 +83,10 @@ export function orderFeedExamples(): string {
     world.clock.set(at);
     orders.place({ type: 'PlaceOrder', orderId, at, ...parsed.value });
   }
-  world.clock.set(CANCELLED.at);
-  const cancelled = orders.handle({ type: 'CancelOrder', ...CANCELLED });
-  if (!cancelled.ok) throw new Error(`example cancellation refused: ${cancelled.reason}`);
+  for (const c of CANCELLED) {
+    world.clock.set(c.at);
+    const cancelled = orders.handle({ type: 'CancelOrder', ...c });
+    if (!cancelled.ok) throw new Error(`example cancellation refused: ${cancelled.reason}`);
+  }
   return renderExamples('order-service', world, BASE_URL);
 }

@@ -1,0 +1,18 @@
+import type { ConsumedEntry } from '@shop/common';
+import type { OrderStore } from '../db/orderStore.ts';
+import { parseFulfilment } from '../domain/shippingContract.ts';
+
+/**
+ * Applies one shipping feed entry (contract v1): a dispatch or a digital delivery is noted on
+ * the order, which can no longer be cancelled. Runs inside the consumer's transaction, so the
+ * note and the read position commit together. Throws on an entry it cannot read (the consumer
+ * retries, then parks it); ignores every other type.
+ */
+export function createShippingFeedHandler(orders: OrderStore, now: () => Date): (entry: ConsumedEntry) => void {
+  return (entry) => {
+    const parsed = parseFulfilment(entry.type, entry.payload);
+    if (parsed === undefined) return;
+    if (!parsed.ok) throw new Error(`${entry.type} ${entry.atomId} is not valid: ${parsed.errors.join('; ')}`);
+    orders.noteFulfilment({ type: 'NoteFulfilment', ...parsed.value, at: now().toISOString() });
+  };
+}
