@@ -15,6 +15,7 @@ import { loadConfig as shippingConfig } from '../shipping-service/src/config.ts'
 import { type ShippingCommand, decide as shippingDecide } from '../shipping-service/src/domain/decide.ts';
 import { type ShippingState, evolve as shippingEvolve, initialState as shippingInitial } from '../shipping-service/src/domain/evolve.ts';
 import { parseOrderPlaced as shippingOrder } from '../shipping-service/src/domain/feedContracts.ts';
+import { DownloadLinks } from '../shipping-service/src/downloads/downloadLinks.ts';
 import { toFeedEntry as shippingEntry } from '../shipping-service/src/feed/toFeedEntry.ts';
 
 /**
@@ -54,7 +55,7 @@ function publish(shopTimeZone: string): NewFeedEntry[] {
     if (!d.ok) throw new Error(d.reason);
     for (const e of d.events) {
       state = shippingEvolve(state, e);
-      const entry = shippingEntry(e, `k-${++n}`, state, 'https://ship.example', shopTimeZone);
+      const entry = shippingEntry(e, `k-${++n}`, state, new DownloadLinks('https://ship.example', 'test-download-link-secret', shopTimeZone), shopTimeZone);
       if (entry && entry.type !== 'DigitalDeliveryReady') entries.push(entry);
     }
   }

@@ -6,8 +6,11 @@ import { type Db, FeedConsumer, type FeedConsumerOptions, FeedPublisher, FeedSto
 import type { ShippingServiceConfig } from './config.ts';
 import { createBillingFeedHandler, createOrderFeedHandler } from './consumer/feedHandlers.ts';
 import { migrations } from './db/migrations.ts';
+import { downloadLinkSecret } from './db/linkSecret.ts';
 import { ShippingStore } from './db/shippingStore.ts';
+import { DownloadLinks } from './downloads/downloadLinks.ts';
 import { SHIPPING_FEED_TYPES } from './feed/toFeedEntry.ts';
+import { createDownloadRouter } from './http/downloadRoutes.ts';
 import { createShipmentRouter } from './http/shipmentRoutes.ts';
 
 export interface AppDeps {
@@ -53,7 +56,8 @@ export function createApp(deps: AppDeps): ShippingApp {
     maxAgeSeconds: config.feedMaxAgeSeconds,
     privateFeed: access.readers.protected,
   });
-  const shipping = new ShippingStore(deps.db, feed, { newId: deps.newId ?? randomUUID, baseUrl: config.publicUrl, shopTimeZone: config.shopTimeZone });
+  const links = new DownloadLinks(config.publicUrl, downloadLinkSecret(deps.db, config.downloadLinkSecret), config.shopTimeZone);
+  const shipping = new ShippingStore(deps.db, feed, { newId: deps.newId ?? randomUUID, links, shopTimeZone: config.shopTimeZone });
   const common = { longPollSeconds: config.consumerLongPollSeconds, allowedOrigins: config.feedAllowedOrigins, onFailure: 'park' as const, logger, now, ...deps.consumer };
   const orderFeed = new FeedConsumer(deps.db, { ...common, name: 'orders', feedUrl: config.orderFeedUrl, token: config.orderFeedToken, handler: createOrderFeedHandler(shipping, now) });
   const billingFeed = new FeedConsumer(deps.db, { ...common, name: 'billing', feedUrl: config.billingFeedUrl, token: config.billingFeedToken, handler: createBillingFeedHandler(shipping, now) });
@@ -70,6 +74,8 @@ export function createApp(deps: AppDeps): ShippingApp {
     ctx.set('Cache-Control', 'no-store');
     ctx.body = { subscriptions: [orderFeed, billingFeed].map((c) => { const s = c.status(); return { ...s, parked: s.parked.map(({ entry: _e, ...p }) => p) }; }) };
   });
-  for (const r of [feedRouter, shipmentRouter, statusRouter]) app.use(r.routes()).use(r.allowedMethods());
+  // Download links carry their own credential (a signature), so no guard of ours stands before them.
+  const downloadRouter = createDownloadRouter({ shipping, links, shopTimeZone: config.shopTimeZone, now });
+  for (const r of [feedRouter, shipmentRouter, downloadRouter, statusRouter]) app.use(r.routes()).use(r.allowedMethods());
   return { app, handler: withFastPath(ops.metrics.observeFastPath(createFeedFastPath(feedOptions)), app.callback()), feed, publisher, shipping, orderFeed, billingFeed, ops, access };
 }

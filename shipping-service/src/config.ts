@@ -18,6 +18,11 @@ export interface ShippingServiceConfig extends PublisherConfig {
   readonly consumerLongPollSeconds: number;
   /** The shop's time zone (SHOP_TIME_ZONE): dispatch cut-off, working days and every date customers see. */
   readonly shopTimeZone: string;
+  /**
+   * Signs download links (DOWNLOAD_LINK_SECRET, at least 16 characters); unset, one is generated
+   * and kept in shipping's database. Every process that serves the same links must share it.
+   */
+  readonly downloadLinkSecret: string | undefined;
 }
 
 /** Reads shipping's configuration once; throws a ConfigError naming every problem. */
@@ -34,6 +39,7 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>> = p
     autoDispatchDelaySeconds: r.int('SHIPPING_AUTO_DISPATCH_DELAY', 10, 0, 86_400),
     consumerLongPollSeconds: r.int('CONSUMER_LONG_POLL', 30, 0, 600),
     shopTimeZone: readShopTimeZone(r),
+    downloadLinkSecret: r.token('DOWNLOAD_LINK_SECRET'),
   };
   r.done();
   return Object.freeze(config);

@@ -4,6 +4,7 @@ import { DEFAULT_SHOP_TIME_ZONE } from '@shop/common/time';
 import { expect } from 'chai';
 import { migrations } from '../db/migrations.ts';
 import { ShippingStore } from '../db/shippingStore.ts';
+import { DownloadLinks } from '../downloads/downloadLinks.ts';
 import { createBillingFeedHandler, createOrderFeedHandler } from './feedHandlers.ts';
 
 /**
@@ -19,7 +20,8 @@ interface Scheduled { readonly orderId: string; readonly payload: Readonly<Recor
 /** Shipping reads every order at once, then each payment `delayMs` after billing published it. */
 function scheduleAll(delayMs: number): Scheduled[] {
   const world = exampleWorld(migrations, { idDigit: 3, start: '2025-06-06T09:00:00.000Z' });
-  const shipping = new ShippingStore(world.db, world.feed, { newId: world.newId, baseUrl: 'http://shipping.test', shopTimeZone: DEFAULT_SHOP_TIME_ZONE });
+  const links = new DownloadLinks('http://shipping.test', 'a-test-download-link-secret', DEFAULT_SHOP_TIME_ZONE);
+  const shipping = new ShippingStore(world.db, world.feed, { newId: world.newId, links, shopTimeZone: DEFAULT_SHOP_TIME_ZONE });
   const onOrder = createOrderFeedHandler(shipping, world.clock.now);
   const onPayment = createBillingFeedHandler(shipping, world.clock.now);
   const read = (entries: readonly ConsumedEntry[], handle: (e: ConsumedEntry) => void, ms: number): void => {

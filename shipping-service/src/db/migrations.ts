@@ -22,6 +22,31 @@ const shippingMigrations: readonly Migration[] = [
       );
     `,
   },
+  {
+    id: 'shipping-002-signed-download-links',
+    sql: `
+      -- Download links are signed (order, item, last day) and need no token. The table stays as the
+      -- record of what was delivered, by order and item; a token remains only on links given before,
+      -- which were published as /downloads/{token} and keep working until they expire.
+      CREATE TABLE shipping_downloads_new (
+        order_id TEXT NOT NULL,
+        sku TEXT NOT NULL,
+        name TEXT NOT NULL,
+        expires_at TEXT NOT NULL,
+        token TEXT UNIQUE
+      );
+      INSERT INTO shipping_downloads_new (order_id, sku, name, expires_at, token)
+        SELECT order_id, sku, name, expires_at, token FROM shipping_downloads;
+      DROP TABLE shipping_downloads;
+      ALTER TABLE shipping_downloads_new RENAME TO shipping_downloads;
+      CREATE INDEX shipping_downloads_item ON shipping_downloads (order_id, sku);
+      -- Secrets the service made itself (the download links' key when DOWNLOAD_LINK_SECRET is not set).
+      CREATE TABLE shipping_settings (
+        name TEXT PRIMARY KEY,
+        value TEXT NOT NULL
+      );
+    `,
+  },
 ];
 
 /** Everything shipping's database needs, in order. */

@@ -2,9 +2,11 @@ import { EventLog, type Db, type FeedStore, inWriteTransaction } from '@shop/com
 import { type Decision, type ShippingCommand, decide } from '../domain/decide.ts';
 import type { ShippingEvent } from '../domain/events.ts';
 import { type ShippingState, evolve, initialState } from '../domain/evolve.ts';
+import type { DownloadLinkSigner } from '../downloads/downloadLinks.ts';
 import { toFeedEntry } from '../feed/toFeedEntry.ts';
 
-export interface DownloadRow { readonly token: string; readonly orderId: string; readonly sku: string; readonly name: string; readonly expiresAt: string }
+/** A download delivered: what it is and until when it works. */
+export interface DownloadRow { readonly orderId: string; readonly sku: string; readonly name: string; readonly expiresAt: string }
 
 /**
  * Runs shipping commands against the event log. Events, their feed entries and the query tables
@@ -16,24 +18,28 @@ export class ShippingStore {
   readonly #log: EventLog<ShippingEvent>;
   readonly #feed: FeedStore;
   readonly #newId: () => string;
-  readonly #baseUrl: string;
+  readonly #links: DownloadLinkSigner;
   readonly #shopTimeZone: string;
   readonly #q;
 
-  /** `shopTimeZone` (SHOP_TIME_ZONE) is the calendar of cut-offs, working days and every date in the entries. */
-  constructor(db: Db, feed: FeedStore, options: { newId: () => string; baseUrl: string; shopTimeZone: string }) {
+  /**
+   * `shopTimeZone` (SHOP_TIME_ZONE) is the calendar of cut-offs, working days and every date in
+   * the entries; `links` signs the download links the entries carry.
+   */
+  constructor(db: Db, feed: FeedStore, options: { newId: () => string; links: DownloadLinkSigner; shopTimeZone: string }) {
     this.#db = db;
     this.#log = new EventLog<ShippingEvent>(db);
     this.#feed = feed;
     this.#newId = options.newId;
-    this.#baseUrl = options.baseUrl;
+    this.#links = options.links;
     this.#shopTimeZone = options.shopTimeZone;
     this.#q = {
       schedule: db.prepare("INSERT INTO shipping_shipments (order_id, shipment_id, status, scheduled_at) VALUES (?, ?, 'scheduled', ?)"),
       setStatus: db.prepare('UPDATE shipping_shipments SET status = ? WHERE order_id = ?'),
       due: db.prepare<[string, number], { order_id: string }>("SELECT order_id FROM shipping_shipments WHERE status = 'scheduled' AND scheduled_at <= ? ORDER BY scheduled_at LIMIT ?"),
       addDownload: db.prepare('INSERT INTO shipping_downloads (token, order_id, sku, name, expires_at) VALUES (?, ?, ?, ?, ?)'),
-      download: db.prepare<[string], DownloadRow>('SELECT token, order_id AS orderId, sku, name, expires_at AS expiresAt FROM shipping_downloads WHERE token = ?'),
+      delivered: db.prepare<[string, string], DownloadRow>('SELECT order_id AS orderId, sku, name, expires_at AS expiresAt FROM shipping_downloads WHERE order_id = ? AND sku = ? LIMIT 1'),
+      byToken: db.prepare<[string], DownloadRow>('SELECT order_id AS orderId, sku, name, expires_at AS expiresAt FROM shipping_downloads WHERE token = ?'),
     };
   }
 
@@ -50,8 +56,14 @@ export class ShippingStore {
     return this.#q.due.all(before, limit).map((r) => r.order_id);
   }
 
+  /** The download of `sku` delivered with `orderId`, if it was. */
+  delivered(orderId: string, sku: string): DownloadRow | undefined {
+    return this.#q.delivered.get(orderId, sku);
+  }
+
+  /** A download by the token of a link given before links were signed (`/downloads/{token}`). */
   download(token: string): DownloadRow | undefined {
-    return this.#q.download.get(token);
+    return this.#q.byToken.get(token);
   }
 
   #handle(command: ShippingCommand): Decision {
@@ -64,7 +76,7 @@ export class ShippingStore {
       this.#log.append(orderId, eventId, event, command.at);
       state = evolve(state, event);
       this.#project(event);
-      const entry = toFeedEntry(event, eventId, state, this.#baseUrl, this.#shopTimeZone);
+      const entry = toFeedEntry(event, eventId, state, this.#links, this.#shopTimeZone);
       if (entry) this.#feed.append(entry);
     }
     return decision;
@@ -82,7 +94,7 @@ export class ShippingStore {
         this.#q.setStatus.run('cancelled', e.orderId);
         return;
       case 'DigitalDeliveryReady':
-        for (const d of e.downloads) this.#q.addDownload.run(d.token, e.orderId, d.sku, d.name, e.expiresAt);
+        for (const d of e.downloads) this.#q.addDownload.run(d.token ?? null, e.orderId, d.sku, d.name, e.expiresAt);
         return;
       case 'OrderNoted':
       case 'PaymentNoted':

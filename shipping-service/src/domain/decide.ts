@@ -1,4 +1,5 @@
 import { estimateDelivery } from './deliveryEstimate.ts';
+import { downloadsExpireAt } from './downloadExpiry.ts';
 import type { ShippingEvent } from './events.ts';
 import { type ShippingState, evolve } from './evolve.ts';
 import type { OrderCancelled, OrderPaid, OrderToFulfil } from './feedContracts.ts';
@@ -10,7 +11,7 @@ export type ShippingCommand =
   | { readonly type: 'NoteCancellation'; readonly cancellation: OrderCancelled; readonly at: string }
   | { readonly type: 'Dispatch'; readonly orderId: string; readonly carrier: string | null; readonly trackingNumber: string | null; readonly at: string };
 
-/** What comes from the edge: new ids (download tokens) and the shop's time zone (SHOP_TIME_ZONE). */
+/** What comes from the edge: new ids and the shop's time zone (SHOP_TIME_ZONE). */
 export interface DecideContext {
   readonly newId: () => string;
   readonly shopTimeZone: string;
@@ -20,7 +21,7 @@ export type Rejection = 'not-found' | 'not-scheduled' | 'already-dispatched' | '
 
 export type Decision = { readonly ok: true; readonly events: readonly ShippingEvent[] } | { readonly ok: false; readonly reason: Rejection };
 
-/** How long download links stay valid. */
+/** How long download links stay valid: to the end of the 30th day after they are given, on the shop's calendar. */
 export const DOWNLOAD_DAYS = 30;
 
 /**
@@ -90,8 +91,10 @@ function withFulfilment(state: ShippingState, noted: ShippingEvent[], at: string
   if (digital.length > 0 && !s.digital) {
     events.push({
       type: 'DigitalDeliveryReady', orderId: order.orderId, readyAt: at,
-      expiresAt: new Date(Date.parse(at) + DOWNLOAD_DAYS * 86_400_000).toISOString(),
-      downloads: digital.map((l) => ({ ...item(l), token: ctx.newId() })),
+      // The day the email promises is the promise: the links work to its end, in the shop's zone.
+      expiresAt: downloadsExpireAt(at, DOWNLOAD_DAYS, ctx.shopTimeZone),
+      // No token: the links are signed (downloads/downloadLinks.ts).
+      downloads: digital.map(item),
     });
   }
   return events;

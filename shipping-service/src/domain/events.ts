@@ -24,12 +24,14 @@ export interface ShipmentScheduled {
   readonly estimatedDelivery: CivilDate;
 }
 
-export interface Download extends Item { readonly token: string }
+/** A download delivered. Links are signed now (see downloads/downloadLinks.ts); those given before carried a random token. */
+export interface Download extends Item { readonly token?: string }
 
 export interface DigitalDeliveryReady {
   readonly type: 'DigitalDeliveryReady';
   readonly orderId: string;
   readonly readyAt: string;
+  /** When the links stop working: the shop's midnight ending the last day the email promises (before signed links, readyAt + 30 days). */
   readonly expiresAt: string;
   readonly downloads: readonly Download[];
 }

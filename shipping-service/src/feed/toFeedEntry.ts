@@ -2,24 +2,21 @@ import { el, fragment, type NewFeedEntry, type Xhtml } from '@shop/common';
 import { formatCivilDate, localDate } from '@shop/common/time';
 import { type Address, formatAddress } from '../domain/addressFormat.ts';
 import type { CivilDate } from '../domain/calendar.ts';
+import { lastDownloadDay } from '../domain/downloadExpiry.ts';
+import type { DownloadLinkSigner } from '../downloads/downloadLinks.ts';
 import type { DigitalDeliveryReady, DispatchedBeforeCancellation, Item, ShipmentCancelled, ShipmentDispatched, ShipmentScheduled, ShippingEvent } from '../domain/events.ts';
 import type { ShippingState } from '../domain/evolve.ts';
 
 /** Every event type the shipping feed can carry (its AtomPub categories). */
 export const SHIPPING_FEED_TYPES = ['ShipmentScheduled', 'DigitalDeliveryReady', 'ShipmentDispatched', 'ShipmentCancelled', 'DispatchedBeforeCancellation'] as const;
 
-/** The URL path of a download link. */
-export function downloadPath(token: string): string {
-  return `/downloads/${encodeURIComponent(token)}`;
-}
-
 /**
  * The public face of a shipping event (shipping feed entry contract v1, see the README), or
  * undefined for the facts shipping only notes for itself. Pure: `state` is the order's state
- * after the event, `baseUrl` the public URL download links start with, `shopTimeZone` the zone
- * whose calendar day an instant (a dispatch, a link's expiry) is written as.
+ * after the event, `links` signs download links, `shopTimeZone` the zone whose calendar day an
+ * instant (a dispatch, a link's expiry) is written as.
  */
-export function toFeedEntry(event: ShippingEvent, key: string, state: ShippingState, baseUrl: string, shopTimeZone: string): NewFeedEntry | undefined {
+export function toFeedEntry(event: ShippingEvent, key: string, state: ShippingState, links: DownloadLinkSigner, shopTimeZone: string): NewFeedEntry | undefined {
   switch (event.type) {
     case 'OrderNoted':
     case 'PaymentNoted':
@@ -28,7 +25,7 @@ export function toFeedEntry(event: ShippingEvent, key: string, state: ShippingSt
     case 'ShipmentScheduled':
       return scheduledEntry(event, key);
     case 'DigitalDeliveryReady':
-      return digitalEntry(event, key, baseUrl, shopTimeZone);
+      return digitalEntry(event, key, links, shopTimeZone);
     case 'ShipmentDispatched':
       return dispatchedEntry(event, key, state, shopTimeZone);
     case 'ShipmentCancelled':
@@ -68,9 +65,11 @@ function scheduledEntry(e: ShipmentScheduled, key: string): NewFeedEntry {
   };
 }
 
-function digitalEntry(e: DigitalDeliveryReady, key: string, baseUrl: string, shopTimeZone: string): NewFeedEntry {
-  const until = longDate(localDate(e.expiresAt, shopTimeZone));
-  const downloads = e.downloads.map((d) => ({ sku: d.sku, name: d.name, quantity: d.quantity, url: `${baseUrl}${downloadPath(d.token)}` }));
+function digitalEntry(e: DigitalDeliveryReady, key: string, links: DownloadLinkSigner, shopTimeZone: string): NewFeedEntry {
+  // One day, written in the section and signed into every link: what the email promises is what the links do.
+  const lastDay = lastDownloadDay(e.expiresAt, shopTimeZone);
+  const until = longDate(lastDay);
+  const downloads = e.downloads.map((d) => ({ sku: d.sku, name: d.name, quantity: d.quantity, url: links.url(e.orderId, d.sku, lastDay) }));
   return {
     key,
     type: 'DigitalDeliveryReady',
@@ -82,7 +81,7 @@ function digitalEntry(e: DigitalDeliveryReady, key: string, baseUrl: string, sho
       el('p', null, 'Your downloads for order ', el('strong', null, e.orderId), ':'),
       el('ul', { class: 'downloads' }, downloads.map((d) => el('li', null, el('a', { href: d.url }, d.name), ' ', el('small', null, `(${d.sku}${d.quantity > 1 ? `, ${d.quantity} licences` : ''})`)))),
       el('p', null, `The links work until ${until}.`)),
-    payload: { orderId: e.orderId, readyAt: e.readyAt, expiresAt: e.expiresAt, downloads },
+    payload: { orderId: e.orderId, readyAt: e.readyAt, expiresAt: e.expiresAt, validThrough: lastDay, downloads },
   };
 }
 

@@ -6,11 +6,13 @@ import { adaOrder } from '../domain/decide.unit.test.ts';
 import type { ShippingEvent } from '../domain/events.ts';
 import { evolve, initialState, type ShippingState } from '../domain/evolve.ts';
 import type { OrderToFulfil } from '../domain/feedContracts.ts';
-import { toFeedEntry } from './toFeedEntry.ts';
+import { DownloadLinks } from '../downloads/downloadLinks.ts';
+import { longDate, toFeedEntry } from './toFeedEntry.ts';
 
 const AT = '2025-06-06T09:00:00.000Z';
 const BASE = 'https://ship.example';
 const LONDON = 'Europe/London';
+const LINKS = new DownloadLinks(BASE, 'test-download-link-secret-0123456789', LONDON);
 
 /** Given an order, paid, then these commands: the feed entries they publish. */
 function entriesFor(order: OrderToFulfil, dispatchAt: string | null = null, paidAt = AT): NewFeedEntry[] {
@@ -20,7 +22,7 @@ function entriesFor(order: OrderToFulfil, dispatchAt: string | null = null, paid
   const apply = (events: readonly ShippingEvent[]): void => {
     for (const e of events) {
       state = evolve(state, e);
-      const entry = toFeedEntry(e, `k-${out.length}`, state, BASE, LONDON);
+      const entry = toFeedEntry(e, `k-${out.length}`, state, LINKS, LONDON);
       if (entry) out.push(entry);
     }
   };
@@ -50,13 +52,30 @@ describe('The shipping feed entry (contract v1)', () => {
     wellFormed(scheduled!);
   });
 
-  it('publishes DigitalDeliveryReady with download links instead of an address', () => {
+  it('publishes DigitalDeliveryReady with signed download links instead of an address', () => {
     const digital = entriesFor(adaOrder)[1]!;
     expect(digital.type).to.equal('DigitalDeliveryReady');
-    expect(digital.content.toString()).to.include('<a href="https://ship.example/downloads/t1">Sketch of the Engine (eBook)</a>').and.not.include('LONDON');
-    expect(digital.payload['downloads']).to.deep.equal([{ sku: 'EBOOK-7', name: 'Sketch of the Engine (eBook)', quantity: 1, url: 'https://ship.example/downloads/t1' }]);
-    expect(digital.summary).to.include('https://ship.example/downloads/t1').and.include('Sunday, 6 July 2025');
+    const url = LINKS.url('ORD-AAAAA-BBBBB', 'EBOOK-7', '2025-07-06');
+    expect(url).to.match(/^https:\/\/ship\.example\/downloads\/ORD-AAAAA-BBBBB\/EBOOK-7\?expires=2025-07-06&sig=[\w-]{43}$/);
+    expect(digital.content.toString()).to.include(`<a href="${url.replace('&', '&amp;')}">Sketch of the Engine (eBook)</a>`).and.not.include('LONDON');
+    expect(digital.payload['downloads']).to.deep.equal([{ sku: 'EBOOK-7', name: 'Sketch of the Engine (eBook)', quantity: 1, url }]);
+    expect(digital.payload).to.deep.include({ expiresAt: '2025-07-06T23:00:00.000Z', validThrough: '2025-07-06' });
+    expect(digital.summary).to.include(url).and.include('Sunday, 6 July 2025');
+    expect(LINKS.verify({ orderId: 'ORD-AAAAA-BBBBB', sku: 'EBOOK-7', expires: '2025-07-06', sig: new URL(url).searchParams.get('sig') }, new Date(AT)).ok).to.equal(true);
     wellFormed(digital);
+  });
+
+  it('signs into every link exactly the day the section promises', () => {
+    const order: OrderToFulfil = { ...adaOrder, lines: [adaOrder.lines[1]!, { sku: 'AUDIO-2', name: 'Lovelace Lectures (audiobook)', quantity: 1, delivery: 'digital' }], shippingAddress: null };
+    for (const paidAt of ['2025-06-05T23:30:00.000Z', '2025-10-01T22:59:59.000Z', '2025-10-01T23:00:00.000Z', '2025-01-31T00:00:00.000Z']) {
+      const digital = entriesFor(order, null, paidAt)[0]!;
+      const urls = (digital.payload['downloads'] as { url: string }[]).map((d) => new URL(d.url));
+      const promised = /The links work until (.+)\.$/.exec(digital.summary)![1]!;
+      expect(urls, paidAt).to.have.length(2);
+      for (const u of urls) expect(longDate(u.searchParams.get('expires')!), paidAt).to.equal(promised);
+      expect(digital.content.toString(), paidAt).to.include(`The links work until ${promised}.`);
+      expect(digital.payload['validThrough'], paidAt).to.equal(urls[0]!.searchParams.get('expires'));
+    }
   });
 
   it('publishes ShipmentDispatched with carrier, tracking number and dispatch time', () => {
@@ -88,9 +107,9 @@ describe('The shipping feed entry (contract v1)', () => {
     });
 
     it('writes when the download links stop working as the shop\'s calendar day', () => {
-      // Made ready at 23:30 UTC on 5 June (00:30 BST on 6 June): the links work until 00:30 BST on 6 July.
+      // Made ready at 23:30 UTC on 5 June (00:30 BST on 6 June): the links work all of 6 July, until 00:00 BST on the 7th.
       const digital = entriesFor(adaOrder, null, '2025-06-05T23:30:00.000Z')[1]!;
-      expect(digital.payload['expiresAt']).to.equal('2025-07-05T23:30:00.000Z');
+      expect(digital.payload['expiresAt']).to.equal('2025-07-06T23:00:00.000Z');
       expect(digital.summary).to.include('The links work until Sunday, 6 July 2025.');
     });
   });
@@ -123,7 +142,7 @@ describe('The shipping feed entry DispatchedBeforeCancellation (contract v1)', (
       if (!d.ok) throw new Error(d.reason);
       for (const e of d.events) {
         state = evolve(state, e);
-        const entry = toFeedEntry(e, `k-${out.length}`, state, BASE, LONDON);
+        const entry = toFeedEntry(e, `k-${out.length}`, state, LINKS, LONDON);
         if (entry) out.push(entry);
       }
     }

@@ -10,7 +10,7 @@ export interface ShipmentRoutesDeps {
   readonly now: () => Date;
 }
 
-/** `GET /shipments/:orderId`, `POST /shipments/:orderId/dispatch`, `GET /downloads/:token`. */
+/** `GET /shipments/:orderId`, `POST /shipments/:orderId/dispatch` (downloads: downloadRoutes.ts). */
 export function createShipmentRouter(deps: ShipmentRoutesDeps): Router {
   const router = new Router();
   const auth = requireBearer(deps.apiToken);
@@ -37,17 +37,6 @@ export function createShipmentRouter(deps: ShipmentRoutesDeps): Router {
     }
     ctx.set('Cache-Control', 'no-store');
     ctx.body = shipmentView(orderId, deps.shipping.load(orderId));
-  });
-
-  router.get('/downloads/:token', (ctx) => {
-    const row = deps.shipping.download(ctx.params['token'] ?? '');
-    if (!row) throw notFound('There is no such download');
-    if (deps.now().toISOString() > row.expiresAt) throw new HttpProblem(410, 'Gone', 'This download link has expired');
-    if (deps.shipping.load(row.orderId).cancelled) throw new HttpProblem(410, 'Gone', 'This order was cancelled');
-    ctx.set('Cache-Control', 'private, no-store');
-    ctx.set('Content-Disposition', `attachment; filename="${row.sku.replace(/[^\w.-]/g, '_')}.txt"`);
-    ctx.type = 'text/plain; charset=utf-8';
-    ctx.body = `${row.name} (${row.sku})\nOrder ${row.orderId}\nThis stands in for the file a real shop would deliver.\n`;
   });
 
   return router;

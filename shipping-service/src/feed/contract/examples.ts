@@ -5,6 +5,7 @@ import { dispatchDue } from '../../autoDispatch.ts';
 import { createBillingFeedHandler, createOrderFeedHandler } from '../../consumer/feedHandlers.ts';
 import { migrations } from '../../db/migrations.ts';
 import { ShippingStore } from '../../db/shippingStore.ts';
+import { DownloadLinks } from '../../downloads/downloadLinks.ts';
 
 /**
  * The shipping feed's contract examples, made by the service's real code from the order and
@@ -17,6 +18,8 @@ import { ShippingStore } from '../../db/shippingStore.ts';
 const BASE_URL = 'http://127.0.0.1:3003';
 const DISPATCH_AT = '2025-06-06T13:00:00.000Z';
 const TRACKING_NUMBER = 'RM123456785GB';
+/** Signs the examples' download links (a fixed key, so the examples stay byte for byte the same; never a real one). */
+export const EXAMPLE_DOWNLOAD_LINK_SECRET = 'contract-examples-download-link-secret';
 
 /** The examples document, byte for byte what `npm run contracts` writes. */
 export function shippingFeedExamples(
@@ -24,7 +27,8 @@ export function shippingFeedExamples(
   billingEntries: readonly ConsumedEntry[] = readExamples('billing-service'),
 ): string {
   const world = exampleWorld(migrations, { idDigit: 3, start: '2025-06-06T09:00:00.000Z' });
-  const shipping = new ShippingStore(world.db, world.feed, { newId: world.newId, baseUrl: BASE_URL, shopTimeZone: DEFAULT_SHOP_TIME_ZONE });
+  const links = new DownloadLinks(BASE_URL, EXAMPLE_DOWNLOAD_LINK_SECRET, DEFAULT_SHOP_TIME_ZONE);
+  const shipping = new ShippingStore(world.db, world.feed, { newId: world.newId, links, shopTimeZone: DEFAULT_SHOP_TIME_ZONE });
   const onOrder = createOrderFeedHandler(shipping, world.clock.now);
   const onBilling = createBillingFeedHandler(shipping, world.clock.now);
   const read = (handle: (e: ConsumedEntry) => void) => (e: ConsumedEntry) => ({ at: later(e.updated, 1_000), run: () => world.db.transaction(() => handle(e)).immediate() });
