@@ -4,7 +4,6 @@
 // access log, and a step that waits for something polls until it happens, with a deadline that
 // fails it only if it never does.
 import { expect } from 'chai';
-import { readFileSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { brotliDecompressSync, gunzipSync } from 'node:zlib';
 import { Agent, request } from 'undici';
@@ -13,6 +12,7 @@ import { type RunningNginx, findNginx, freePort, startNginx } from '../deploy/ng
 import { type RunningOrderService, startOrderService } from '../order-service/src/testing/startOrderService.ts';
 import { requirePeer } from '../common/src/testing/peers.ts';
 import { tempDir } from '../common/src/testing/tempDir.ts';
+import { DEADLINE_MS, cacheFileKeys, eventually } from './nginxTesting.ts';
 
 interface OriginHit {
   readonly service: string; readonly method: string; readonly url: string; readonly accept: string;
@@ -26,19 +26,6 @@ const MAX_AGE = 1;
 const FEED_TOKEN = 'cache-tier-test-feed-token-0123456789';
 const ATOM = 'application/atom+xml';
 const BROWSER = 'text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8';
-/** How long a step may wait for what it waits for before it fails: far beyond any normal run. */
-const DEADLINE_MS = 20_000;
-
-/** Polls `probe` every `everyMs` until it returns a value; fails naming `what` if the deadline passes first. */
-async function eventually<T>(what: string, probe: () => Promise<T | undefined> | T | undefined, everyMs = 100): Promise<T> {
-  const deadline = Date.now() + DEADLINE_MS;
-  for (;;) {
-    const got = await probe();
-    if (got !== undefined) return got;
-    if (Date.now() > deadline) throw new Error(`${what}: not within ${DEADLINE_MS / 1000} s`);
-    await new Promise((res) => setTimeout(res, everyMs));
-  }
-}
 
 function orderBody(name: string): string {
   return JSON.stringify({
@@ -238,7 +225,9 @@ describe('The cache tier: nginx in front of the order feed', function () {
     expect(warm.headers['content-type']).to.match(/^text\/html/);
   });
 
-  it('never stores a response to a request with Authorization, nor a FEED_TOKEN feed', async () => {
+  // (A service whose feeds need credentials is cached too, behind nginx's own check of each
+  // reader: test/cacheTierProtected.int.test.ts. This one is configured as an open service.)
+  it('never stores a response to a request with Authorization, nor a FEED_TOKEN feed behind an open service\'s configuration', async () => {
     const before = originHits('public', '/feed').length;
     for (let i = 0; i < 3; i += 1) {
       const r = await get(`${base}/feed`, { authorization: 'Bearer someone-elses-token' });
@@ -306,14 +295,3 @@ describe('The cache tier: nginx in front of the order feed', function () {
     expect((await get(`${base}/feed/archive/1`, { accept: 'text/html', 'accept-encoding': 'br' })).status).to.equal(502);
   });
 });
-
-/** The `KEY:` line of every file in an nginx cache directory. */
-function cacheFileKeys(dir: string): string[] {
-  const keys: string[] = [];
-  for (const name of readdirSync(dir)) {
-    const path = join(dir, name);
-    if (statSync(path).isDirectory()) keys.push(...cacheFileKeys(path));
-    else keys.push(/\nKEY: ([^\n]*)\n/.exec(readFileSync(path).toString('latin1'))?.[1] ?? '');
-  }
-  return keys;
-}

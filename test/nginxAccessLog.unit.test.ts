@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import { appendFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { type AccessLogLine, cacheFills, fillsWithinOneWindow, followAccessLog, parseAccessLogLine } from '../deploy/nginx/accessLog.ts';
+import { type AccessLogLine, cacheFills, fillsWithinOneWindow, followAccessLog, isCredentialCheck, parseAccessLogLine } from '../deploy/nginx/accessLog.ts';
 import { tempDir } from '../common/src/testing/tempDir.ts';
 
 /** A line as nginx writes it with deploy/nginx's `feedcache` format. */
@@ -21,6 +21,16 @@ describe('Reading the nginx access log', () => {
     });
     expect(parseAccessLogLine(line({ cache: '-', at: '1796021790.005' }))).to.include({ cache: '', origin: '', originStatus: '', originEtag: '' });
     expect(parseAccessLogLine('127.0.0.1 - - [30/Nov/2026] "GET / HTTP/1.1" 200 12')).to.equal(undefined);
+  });
+
+  it('reads the reader nginx accepted, and tells a credential check from a read of the feed', () => {
+    const read = parseAccessLogLine(`${line({ cache: 'HIT', at: '20.000' })} reader=alice uri=/feed/archive/1`)!;
+    expect(read).to.include({ reader: 'alice', uri: '/feed/archive/1', cache: 'HIT' });
+    const check = parseAccessLogLine(`${line({ cache: 'MISS', at: '20.000', originStatus: '200' })} reader=alice uri=/_feed_auth`)!;
+    expect(parseAccessLogLine(`${line({ cache: 'HIT', at: '20.000' })} reader=- uri=/feed`)).to.include({ reader: '' });
+    expect(isCredentialCheck(check)).to.equal(true);
+    expect(isCredentialCheck(read)).to.equal(false);
+    expect(cacheFills([check])).to.deep.equal([]);
   });
 
   it('follows the file as it grows, a half-written last line included once complete', () => {

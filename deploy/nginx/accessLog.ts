@@ -21,9 +21,13 @@ export interface AccessLogLine {
   readonly endMs: number;
   /** $feed_accept_class/$feed_coding: with the target, the cache key. */
   readonly representation: string;
+  /** $feed_reader: the reader nginx accepted (protected services), '' when none; absent in lines of the older format. */
+  readonly reader?: string;
+  /** $uri: `/_feed_auth` on the line of a credential check (a subrequest), else the request's path; absent in lines of the older format. */
+  readonly uri?: string;
 }
 
-const LINE = /^\S+ \[[^\]]*\] "(\S+) (\S+)[^"]*" (\d+) \d+ cache=(\S+) service=(\S+) origin=(.*?) origin_status=(.*?) origin_etag=(\S*) origin_s=\S.*? total_s=(\d+)\.(\d{3}) at=(\d+)\.(\d{3}) rep=(\S+)$/;
+const LINE = /^\S+ \[[^\]]*\] "(\S+) (\S+)[^"]*" (\d+) \d+ cache=(\S+) service=(\S+) origin=(.*?) origin_status=(.*?) origin_etag=(\S*) origin_s=\S.*? total_s=(\d+)\.(\d{3}) at=(\d+)\.(\d{3}) rep=(\S+)(?: reader=(\S*) uri=(\S+))?$/;
 
 /** Parses one line; undefined for a line in another format. */
 export function parseAccessLogLine(line: string): AccessLogLine | undefined {
@@ -44,6 +48,7 @@ export function parseAccessLogLine(line: string): AccessLogLine | undefined {
     startMs: endMs - (Number(m[9]) * 1000 + Number(m[10])),
     endMs,
     representation: m[13]!,
+    ...(m[15] === undefined ? {} : { reader: value(m[14]!), uri: value(m[15]) }),
   };
 }
 
@@ -83,7 +88,7 @@ export function followAccessLog(file: string): () => readonly AccessLogLine[] {
  */
 export function cacheFills(lines: readonly AccessLogLine[]): AccessLogLine[] {
   return lines
-    .filter((l) => ['MISS', 'EXPIRED', 'REVALIDATED'].includes(l.cache) && (l.originStatus === '200' || l.originStatus === '304'))
+    .filter((l) => !isCredentialCheck(l) && ['MISS', 'EXPIRED', 'REVALIDATED'].includes(l.cache) && (l.originStatus === '200' || l.originStatus === '304'))
     .sort((a, b) => a.startMs - b.startMs);
 }
 
@@ -111,4 +116,9 @@ export function fillsWithinOneWindow(lines: readonly AccessLogLine[], maxAgeSeco
     }
   }
   return problems;
+}
+
+/** A protected service's credential check (the auth_request subrequest to GET /auth/feed), not a read of the feed. */
+export function isCredentialCheck(l: AccessLogLine): boolean {
+  return l.uri === '/_feed_auth';
 }

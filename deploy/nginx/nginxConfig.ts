@@ -12,6 +12,12 @@ export interface CachedService {
   readonly listen: string;
   /** `host:port` of the service itself (the origin), e.g. `127.0.0.1:3001`. */
   readonly upstream: string;
+  /**
+   * The origin's FEED_CACHE_TOKEN, for a service whose feeds need credentials: nginx then checks
+   * each reader with the origin (GET /auth/feed) before serving anything and fetches the feed
+   * with this token (see feed-server-protected.conf.template). Absent: an open service.
+   */
+  readonly cacheToken?: string;
 }
 
 export interface NginxConfigOptions {
@@ -20,6 +26,10 @@ export interface NginxConfigOptions {
   readonly prefix: string;
   /** Where cached responses are stored. */
   readonly cacheDir: string;
+  /** Where the answers of credential checks are stored (their keys hold credentials: tmpfs, nginx-only). Default `<prefix>/auth-cache`. */
+  readonly authCacheDir?: string;
+  /** How long nginx reuses the origin's answer on a credential (and so how long a revoked one still works). Default 5 s. */
+  readonly authCacheSeconds?: number;
   /** `user nobody nogroup;` when the master runs as root, else empty (workers keep our user). */
   readonly userDirective?: string;
   readonly workerProcesses?: number | 'auto';
@@ -31,7 +41,15 @@ export interface NginxConfigOptions {
   readonly longPollTimeoutSeconds?: number;
 }
 
-/** Renders deploy/nginx/nginx.conf.template with one feed-server block per service. */
+/**
+ * How long nginx reuses the origin's answer on a credential, in seconds. A reader revoked at the
+ * origin is refused through nginx within this, plus a second (nginx keeps time in whole
+ * seconds), plus the origin's own reload of FEED_READERS_FILE (at once by fs.watch, at worst its
+ * 2-second stat check): within 8 s in all.
+ */
+export const AUTH_CACHE_SECONDS = 5;
+
+/** Renders deploy/nginx/nginx.conf.template with one feed-server block per service (the protected one for a service with a cache token). */
 export function renderNginxConfig(o: NginxConfigOptions): string {
   for (const s of o.services) {
     if (!/^[A-Za-z0-9_]+$/.test(s.name)) throw new Error(`Service name "${s.name}" must be letters, digits or underscores`);
@@ -39,14 +57,26 @@ export function renderNginxConfig(o: NginxConfigOptions): string {
       if (!/^[A-Za-z0-9.\-[\]:]+:\d{1,5}$/.test(hp)) throw new Error(`"${hp}" must be host:port`);
     }
   }
-  for (const p of [o.prefix, o.cacheDir, o.accessLog ?? '']) {
+  for (const s of o.services) {
+    // It goes into a quoted nginx string: no quotes, $, ;, braces or spaces.
+    if (s.cacheToken !== undefined && !/^[A-Za-z0-9._~+/=:@-]{16,}$/.test(s.cacheToken)) {
+      throw new Error(`The cache token of ${s.name} must be at least 16 characters: letters, digits and . _ ~ + / = : @ -`);
+    }
+  }
+  const authSeconds = o.authCacheSeconds ?? AUTH_CACHE_SECONDS;
+  if (!Number.isInteger(authSeconds) || authSeconds < 1 || authSeconds > 300) throw new Error('authCacheSeconds must be a whole number from 1 to 300');
+  const authCacheDir = o.authCacheDir ?? `${o.prefix}/auth-cache`;
+  for (const p of [o.prefix, o.cacheDir, authCacheDir, o.accessLog ?? '']) {
     if (/[\s;{}"'$]/.test(p)) throw new Error(`Path "${p}" must not contain spaces, quotes, ; { } or $`);
   }
-  const servers = o.services.map((s) => fill(template('feed-server.conf.template'), {
+  const servers = o.services.map((s) => fill(template(s.cacheToken === undefined ? 'feed-server.conf.template' : 'feed-server-protected.conf.template'), {
     NAME: s.name,
     LISTEN: s.listen,
     UPSTREAM: s.upstream,
     LONG_POLL_TIMEOUT: `${o.longPollTimeoutSeconds ?? 660}s`,
+    FEED_CACHE_RULES: fill(template('feed-cache.conf.template'), { NAME: s.name }).trimEnd(),
+    AUTH_CACHE_SECONDS: String(authSeconds),
+    ...(s.cacheToken === undefined ? {} : { CACHE_TOKEN: s.cacheToken }),
   })).join('\n');
   return fill(template('nginx.conf.template'), {
     WORKER_PROCESSES: String(o.workerProcesses ?? 1),
@@ -55,6 +85,8 @@ export function renderNginxConfig(o: NginxConfigOptions): string {
     PREFIX: o.prefix,
     CACHE_DIR: o.cacheDir,
     CACHE_MAX_SIZE: o.cacheMaxSize ?? '1g',
+    AUTH_CACHE_DIR: authCacheDir,
+    AUTH_CACHE_SECONDS: String(authSeconds),
     ACCESS_LOG: o.accessLog ? `${o.accessLog} feedcache` : 'off',
     SERVERS: servers.trim(),
   });

@@ -16,6 +16,8 @@ export interface StartNginxOptions {
   readonly accessLog?: boolean;
   /** Keep the prefix directory (config, logs, cache) after stop(), for a post-mortem. */
   readonly keepPrefix?: boolean;
+  /** How long a credential check is reused (see AUTH_CACHE_SECONDS). */
+  readonly authCacheSeconds?: number;
 }
 
 export interface RunningNginx {
@@ -65,7 +67,8 @@ export async function startNginx(o: StartNginxOptions): Promise<RunningNginx> {
   if (!bin) throw new Error(NGINX_MISSING);
   const prefix = mkdtempSync(join(tmpdir(), 'feed-cache-nginx-'));
   const cacheDir = join(prefix, 'cache');
-  const writable = [cacheDir, ...['body', 'proxy', 'fastcgi', 'uwsgi', 'scgi'].map((t) => join(prefix, 'temp', t))];
+  const authCacheDir = join(prefix, 'auth-cache');
+  const writable = [cacheDir, authCacheDir, ...['body', 'proxy', 'fastcgi', 'uwsgi', 'scgi'].map((t) => join(prefix, 'temp', t))];
   for (const d of [join(prefix, 'logs'), ...writable]) mkdirSync(d, { recursive: true });
   const configFile = join(prefix, 'nginx.conf');
   const errorLogFile = join(prefix, 'logs', 'error.log');
@@ -85,14 +88,17 @@ export async function startNginx(o: StartNginxOptions): Promise<RunningNginx> {
     if (!o.keepPrefix) rmSync(prefix, { recursive: true, force: true });
   };
   try {
+    // Mode 0600: a protected service's block holds its cache token.
     writeFileSync(configFile, renderNginxConfig({
       services: o.services,
       prefix,
       cacheDir,
+      authCacheDir,
+      authCacheSeconds: o.authCacheSeconds,
       userDirective: workerUser(prefix, writable),
       workerProcesses: o.workerProcesses ?? 1,
       accessLog: o.accessLog ? join(prefix, 'logs', 'access.log') : undefined,
-    }));
+    }), { mode: 0o600 });
     child = spawn(bin, ['-p', `${prefix}/`, '-c', configFile, '-e', errorLogFile], { stdio: ['ignore', 'ignore', 'pipe'] });
     process.on('exit', killOnExit);
     let stderr = '';

@@ -9,7 +9,7 @@ describeAccessControl({
     return { url: svc.url, close: async () => { await svc.close(); dir.remove(); } };
   },
   feeds: { name: 'orders', paths: ['/', '/feed', '/feed/archive/1', '/service', '/auth/feed'] },
-  pages: ['/metrics'],
+  pages: ['/status', '/metrics'],
   writes: [{ method: 'POST', path: '/orders', body: {} }, { path: '/orders/ORD-NOPE' }, { method: 'POST', path: '/orders/ORD-NOPE/cancel', body: {} }],
   open: ['/healthz', '/readyz'],
 });
