@@ -1,6 +1,7 @@
 import { createBaseApp, createOperations, createServiceAccess, type Logger } from '@shop/common';
 import type Koa from 'koa';
 import { statusRoutes } from './http/statusRoutes.ts';
+import { templateRoutes } from './http/templateRoutes.ts';
 import { registerOutboxMetrics } from './mail/outboxMetrics.ts';
 import type { NotificationService } from './notificationService.ts';
 
@@ -21,5 +22,7 @@ export function createApp(deps: { service: NotificationService; logger: Logger; 
   app.use(ops.router.routes()).use(ops.router.allowedMethods());
   const router = statusRoutes(deps.service, { mailFrom: deps.mailFrom });
   app.use(router.routes()).use(router.allowedMethods());
+  const templates = templateRoutes(deps.service);
+  app.use(templates.routes()).use(templates.allowedMethods());
   return app;
 }

@@ -29,7 +29,16 @@ export async function runCli(args: readonly string[], env: Readonly<Record<strin
   if (!existsSync(config.dbFile)) { out(`notification-service: no database at ${config.dbFile}: set DATA_DIR as for the service`); return 2; }
   const db = openDatabase(config.dbFile);
   migrate(db, notificationMigrations);
-  const service = buildNotificationService(db, config, { logger: createLogger({ service: 'notification-cli' }, 'warn') });
+  let service;
+  try {
+    service = buildNotificationService(db, config, { logger: createLogger({ service: 'notification-cli' }, 'warn') });
+  } catch (err) {
+    db.close();
+    // No usable email templates (a replay renders emails): said as the service says it at start.
+    if (!(err instanceof ConfigError)) throw err;
+    out(`notification-service: ${err.message}`);
+    return 2;
+  }
   try {
     return runOutboxCommand(args, service.store, out) ?? runConsumerCli(args, {
       consumers: service.consumers, serviceName: 'notification-service', out, moreCommands: OUTBOX_COMMANDS,

@@ -14,6 +14,10 @@ export interface NotificationConfig {
   readonly dbFile: string;
   readonly outboxDir: string;
   readonly templatesDir: string;
+  /** PUBLIC_URL: this service as customers reach it; the base of the "view in your browser" links. */
+  readonly publicUrl: string;
+  /** VIEW_LINK_SECRET: signs the view links; unset, one is generated and kept in the database. */
+  readonly viewLinkSecret: string | undefined;
   readonly feeds: { readonly orders: string; readonly billing: string; readonly shipping: string };
   readonly feedToken: string | undefined;
   /** The credential sent to each feed: ORDER_FEED_TOKEN, BILLING_FEED_TOKEN, SHIPPING_FEED_TOKEN, each defaulting to FEED_TOKEN. */
@@ -56,15 +60,20 @@ export function readConfig(env: Readonly<Record<string, string | undefined>> = p
   const shard = parseShard(r.string('SHARD', '0/1'));
   if (!shard.ok) r.problem(`SHARD ${shard.reason} (SHARD=i/N: this instance is number i, from 0, of N instances)`);
   const mailFrom = r.string('MAIL_FROM', 'Atom Shop <orders@shop.example>');
+  const port = r.port('PORT', 3004);
+  const host = r.string('HOST', '127.0.0.1');
+  const urlHost = host.includes(':') ? `[${host}]` : host === '0.0.0.0' ? '127.0.0.1' : host;
   const feedToken = r.token('FEED_TOKEN');
   const config: NotificationConfig = {
-    port: r.port('PORT', 3004),
-    host: r.string('HOST', '127.0.0.1'),
+    port,
+    host,
     shard: shard.ok ? shard.shard : WHOLE,
     dataDir,
     dbFile: join(dataDir, 'notification.db'),
     outboxDir: r.dir('OUTBOX_DIR', join(dataDir, 'outbox')),
     templatesDir: r.dir('TEMPLATES_DIR', DEFAULT_TEMPLATES),
+    publicUrl: r.url('PUBLIC_URL', `http://${urlHost}:${port}`),
+    viewLinkSecret: r.token('VIEW_LINK_SECRET'),
     feeds: {
       orders: r.url('ORDER_FEED_URL', 'http://127.0.0.1:3001/feed'),
       billing: r.url('BILLING_FEED_URL', 'http://127.0.0.1:3002/feed'),

@@ -57,4 +57,17 @@ describe('readConfig', () => {
       ]);
     });
   });
+
+  describe('PUBLIC_URL and VIEW_LINK_SECRET (the "view in your browser" links)', () => {
+    it('links to the service where it listens by default, and generates the secret (none configured)', () => {
+      expect(readConfig({ PORT: '3014' })).to.deep.include({ publicUrl: 'http://127.0.0.1:3014', viewLinkSecret: undefined });
+      expect(readConfig({ HOST: '0.0.0.0', ALLOW_OPEN: '1' }).publicUrl).to.equal('http://127.0.0.1:3004');
+    });
+
+    it('reads a public base URL and a secret of at least 16 characters', () => {
+      expect(readConfig({ PUBLIC_URL: 'https://mail.shop.example/n/', VIEW_LINK_SECRET: 'sixteen-chars-ok' })).to.deep.include({ publicUrl: 'https://mail.shop.example/n', viewLinkSecret: 'sixteen-chars-ok' });
+      expect(() => readConfig({ VIEW_LINK_SECRET: 'short' })).to.throw(ConfigError, /VIEW_LINK_SECRET must be at least 16 characters/);
+      expect(() => readConfig({ PUBLIC_URL: 'mail.shop.example' })).to.throw(ConfigError, /PUBLIC_URL must be an absolute http\(s\) URL/);
+    });
+  });
 });

@@ -16,7 +16,8 @@ try {
   const service = buildNotificationService(db, config, { logger: baseLogger });
   const server = await listen(createApp({ service, logger, mailFrom: config.mailFrom }), config.host, config.port);
   service.scheduler.start(config.schedule);
-  logger.info('listening', { url: server.url, dataDir: config.dataDir, feeds: config.feeds, schedule: config.schedule, mail: config.smtpUrl ? 'smtp' : config.outboxDir });
+  service.templates.watch();
+  logger.info('listening', { url: server.url, publicUrl: config.publicUrl, templatesDir: config.templatesDir, dataDir: config.dataDir, feeds: config.feeds, schedule: config.schedule, mail: config.smtpUrl ? 'smtp' : config.outboxDir });
   onShutdown(async () => {
     // Not ready at once; after SHUTDOWN_DELAY the polls, deliveries and requests in flight finish.
     await service.health.shutDown(config.shutdownDelaySeconds * 1000);

@@ -3,10 +3,14 @@ import type { Dispatcher } from 'undici';
 import type { NotificationConfig } from './config.ts';
 import { notificationMigrations } from './db/migrations.ts';
 import { NotificationStore } from './db/notificationStore.ts';
+import { TemplateStore } from './db/templateStore.ts';
 import { formatShard } from './domain/shard.ts';
 import { NotificationHandler } from './feeds/notificationHandler.ts';
 import { PollScheduler } from './feeds/pollScheduler.ts';
 import { EmailRenderer } from './mail/emailRenderer.ts';
+import { sampleEmails } from './mail/sampleEmails.ts';
+import { TemplateLibrary } from './mail/templateLibrary.ts';
+import { ViewLinks } from './mail/viewLinks.ts';
 import { emlTransport, type MailTransport, OutboxSender, smtpTransport } from './mail/outboxSender.ts';
 
 /** The subscriptions, in the order they are shown. */
@@ -19,6 +23,10 @@ export interface NotificationService {
   readonly consumers: readonly FeedConsumer[];
   readonly sender: OutboxSender;
   readonly scheduler: PollScheduler;
+  /** The email templates in use, checked as they change (main.ts calls `templates.watch()`). */
+  readonly templates: TemplateLibrary;
+  readonly renderer: EmailRenderer;
+  readonly viewLinks: ViewLinks;
   /** For /readyz; main.ts calls `health.shutDown()` on SIGTERM. */
   readonly health: ServiceHealth;
   consumer(name: string): FeedConsumer | undefined;
@@ -35,6 +43,8 @@ export interface ServiceDeps {
   readonly afterDeliver?: ConstructorParameters<typeof OutboxSender>[2]['afterDeliver'];
   /** The jitter of the outbox's backoff: [0, 1), Math.random by default. */
   readonly random?: () => number;
+  /** How long the templates directory must be quiet before a change is checked (default 250 ms). */
+  readonly templateDebounceMs?: number;
 }
 
 /** Wires the consumers, the policy, the outbox sender and the schedule on a migrated database. */
@@ -43,9 +53,16 @@ export function buildNotificationService(db: Db, config: NotificationConfig, dep
   // Every line this instance logs names its shard, so the logs of N instances can be merged.
   const logger = deps.logger.child({ shard: formatShard(config.shard) });
   const store = new NotificationStore(db);
-  const handler = new NotificationHandler(store, new EmailRenderer(config.templatesDir), {
+  const templateStore = new TemplateStore(db);
+  const viewLinks = new ViewLinks(config.publicUrl, config.viewLinkSecret ?? templateStore.generatedSecret('view-link-secret'));
+  // The templates are checked with the emails the producers' example orders would really get.
+  const samples = sampleEmails({ missingPartAfterMs: config.missingPartAfterMs, onMissingPart: config.onMissingPart })
+    .map((s) => ({ ...s, data: { ...s.data, viewUrl: viewLinks.urlFor(`order-${s.orderId}-${s.kind}`) } }));
+  const templates = new TemplateLibrary({ dir: config.templatesDir, samples, store: templateStore, logger, now, debounceMs: deps.templateDebounceMs }).load();
+  const renderer = new EmailRenderer(templates);
+  const handler = new NotificationHandler(store, renderer, {
     shard: config.shard, missingPartAfterMs: config.missingPartAfterMs, onMissingPart: config.onMissingPart,
-    messageIdDomain: config.messageIdDomain, logger, now,
+    messageIdDomain: config.messageIdDomain, logger, now, viewLinks,
   });
   // Every subscription parks a poison entry: the policy gathers parts per order in any order,
   // so one order's bad entry must not hold up every other order's email.
@@ -60,10 +77,11 @@ export function buildNotificationService(db: Db, config: NotificationConfig, dep
   const afterPoll = async () => { handler.checkWaiting(); await sender.sendPending(); };
   const scheduler = new PollScheduler(consumers, afterPoll, logger);
   return {
-    config, store, handler, consumers, sender, scheduler, health: new ServiceHealth(db, notificationMigrations),
+    config, store, handler, consumers, sender, scheduler, templates, renderer, viewLinks, health: new ServiceHealth(db, notificationMigrations),
     consumer: (name) => consumers.find((c) => c.name === name),
     cycle: () => scheduler.pollAll(),
     async stop() {
+      templates.close();
       await scheduler.stop();
       await sender.idle();
       await Promise.all(consumers.map((c) => c.close()));

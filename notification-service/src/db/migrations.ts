@@ -48,4 +48,31 @@ export const notificationMigrations: readonly Migration[] = [
       CREATE INDEX outbox_dead ON outbox (id) WHERE dead_at IS NOT NULL;
     `,
   },
+  {
+    id: 'notification-003-template-versions',
+    sql: `
+      -- Every template version that passed its check, with its files, and the one in use per kind:
+      -- a restart with a broken file on disk still sends with the last good version.
+      CREATE TABLE template_versions (
+        name TEXT NOT NULL,
+        version TEXT NOT NULL,
+        files TEXT NOT NULL,
+        accepted_at TEXT NOT NULL,
+        PRIMARY KEY (name, version)
+      );
+      CREATE TABLE templates_in_use (
+        name TEXT PRIMARY KEY,
+        version TEXT NOT NULL,
+        since TEXT NOT NULL
+      );
+      -- Secrets the service made itself (the view links' key when VIEW_LINK_SECRET is not set).
+      CREATE TABLE notification_settings (
+        name TEXT PRIMARY KEY,
+        value TEXT NOT NULL
+      );
+      -- Which template version an email was made from, and what it was made of (for its view page).
+      ALTER TABLE outbox ADD COLUMN template_version TEXT;
+      ALTER TABLE outbox ADD COLUMN template_data TEXT;
+    `,
+  },
 ];

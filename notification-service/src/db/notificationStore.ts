@@ -12,6 +12,10 @@ export interface NewEmail {
   readonly text: string;
   readonly messageId: string;
   readonly createdAt: string;
+  /** The version of the templates it was made from (`built-in` when none could be used). */
+  readonly templateVersion?: string | null;
+  /** The template data it was made from, as JSON: its "view in your browser" page renders it again. */
+  readonly templateData?: string | null;
 }
 
 export interface OutboxEmail extends NewEmail {
@@ -29,7 +33,7 @@ export interface OutboxEmail extends NewEmail {
 
 const OUTBOX_COLUMNS = `id, key, order_id AS orderId, kind, to_name AS toName, to_address AS toAddress, subject, html, text,
   message_id AS messageId, created_at AS createdAt, raw, attempts, last_error AS lastError, sent_at AS sentAt, sent_via AS sentVia,
-  next_attempt_at AS nextAttemptAt, dead_at AS deadAt`;
+  next_attempt_at AS nextAttemptAt, dead_at AS deadAt, template_version AS templateVersion, template_data AS templateData`;
 /** Neither sent nor given up on. */
 const PENDING = 'sent_at IS NULL AND dead_at IS NULL';
 
@@ -42,7 +46,8 @@ export class NotificationStore {
       state: db.prepare<[string], { state: string }>('SELECT state FROM order_notifications WHERE order_id = ?'),
       save: db.prepare('INSERT INTO order_notifications (order_id, state, waiting, updated_at) VALUES (?, ?, ?, ?) ON CONFLICT (order_id) DO UPDATE SET state = excluded.state, waiting = excluded.waiting, updated_at = excluded.updated_at'),
       waiting: db.prepare<[], { state: string }>('SELECT state FROM order_notifications WHERE waiting = 1 ORDER BY order_id'),
-      insert: db.prepare('INSERT INTO outbox (key, order_id, kind, to_name, to_address, subject, html, text, message_id, created_at) VALUES (@key, @orderId, @kind, @toName, @toAddress, @subject, @html, @text, @messageId, @createdAt) ON CONFLICT (key) DO NOTHING'),
+      insert: db.prepare('INSERT INTO outbox (key, order_id, kind, to_name, to_address, subject, html, text, message_id, created_at, template_version, template_data) VALUES (@key, @orderId, @kind, @toName, @toAddress, @subject, @html, @text, @messageId, @createdAt, @templateVersion, @templateData) ON CONFLICT (key) DO NOTHING'),
+      byKey: db.prepare<[string], OutboxEmail>(`SELECT ${OUTBOX_COLUMNS} FROM outbox WHERE key = ?`),
       // Due now, unless an earlier pending email of the same order is not due yet: an order's
       // emails go in the order they were decided. Dead ones hold nothing back.
       due: db.prepare<[{ now: string }], OutboxEmail>(`SELECT ${OUTBOX_COLUMNS} FROM outbox o WHERE ${PENDING} AND (next_attempt_at IS NULL OR next_attempt_at <= @now)
@@ -80,7 +85,7 @@ export class NotificationStore {
 
   /** Queues an email; a second email with the same key is ignored (false). */
   enqueue(email: NewEmail): boolean {
-    return this.#q.insert.run(email).changes === 1;
+    return this.#q.insert.run({ templateVersion: null, templateData: null, ...email }).changes === 1;
   }
 
   /** The pending emails the sender may try at `now`, in outbox order (see the query for the order rule). */
@@ -91,6 +96,8 @@ export class NotificationStore {
   dead(limit = 100): OutboxEmail[] { return this.#q.dead.all(limit); }
   list(limit = 200): OutboxEmail[] { return this.#q.list.all(limit); }
   email(id: number): OutboxEmail | undefined { return this.#q.one.get(id); }
+  /** The email with this key (`order-<id>-<kind>`): what its "view in your browser" link shows. */
+  emailByKey(key: string): OutboxEmail | undefined { return this.#q.byKey.get(key); }
   /** Keeps the first MIME rendering, so a resend sends the very same bytes. */
   setRaw(id: number, raw: Buffer): Buffer {
     this.#q.setRaw.run(raw, id);

@@ -3,8 +3,9 @@ import { factFrom } from '../domain/facts.ts';
 import { type Decision, decide, evolve, type PolicyConfig } from '../domain/policy.ts';
 import { ownsOrder, type Shard } from '../domain/shard.ts';
 import type { NotificationStore } from '../db/notificationStore.ts';
-import { type EmailRenderer, templateData } from '../mail/emailRenderer.ts';
+import { type EmailRenderer, emailData } from '../mail/emailRenderer.ts';
 import { messageIdFor } from '../mail/mimeMessage.ts';
+import type { ViewLinks } from '../mail/viewLinks.ts';
 
 /**
  * Applies feed entries to the per-order policy and queues the emails it decides on. Everything
@@ -17,7 +18,7 @@ export class NotificationHandler {
   constructor(
     private readonly store: NotificationStore,
     private readonly renderer: EmailRenderer,
-    private readonly o: PolicyConfig & { readonly shard: Shard; readonly messageIdDomain: string; readonly logger: Logger; readonly now: () => Date },
+    private readonly o: PolicyConfig & { readonly shard: Shard; readonly messageIdDomain: string; readonly logger: Logger; readonly now: () => Date; readonly viewLinks?: ViewLinks },
   ) {}
 
   /** The consumer handler for all three feeds. */
@@ -57,15 +58,17 @@ export class NotificationHandler {
     for (const intent of d.emails) {
       const missing = intent.kind === 'confirmation' ? intent.missing : [];
       const part = intent.kind === 'followup' ? intent.part : undefined;
-      const rendered = this.renderer.render(intent.kind, { ...templateData(d.state, missing), part });
       // One follow-up per late part, so the part is in the key (and so in the Message-ID).
       const key = `order-${d.state.orderId}-${intent.kind}${part ? `-${part}` : ''}`;
+      // Never throws for a template: a broken one is not in use, and one that fails anyway gives the built-in form.
+      const data = { ...emailData(d.state, intent), viewUrl: this.o.viewLinks?.urlFor(key) ?? null };
+      const rendered = this.renderer.render(intent.kind, data);
       const fresh = this.store.enqueue({
         key, orderId: d.state.orderId, kind: intent.kind, toName: d.state.order!.customer.name, toAddress: d.state.order!.customer.email,
-        ...rendered, messageId: messageIdFor(key, this.o.messageIdDomain), createdAt: at,
+        ...rendered, messageId: messageIdFor(key, this.o.messageIdDomain), createdAt: at, templateData: JSON.stringify(data),
       });
       if (fresh) queued++;
-      this.o.logger.info('email queued', { orderId: d.state.orderId, kind: intent.kind, missing, part, duplicate: !fresh });
+      this.o.logger.info('email queued', { orderId: d.state.orderId, kind: intent.kind, missing, part, templateVersion: rendered.templateVersion, duplicate: !fresh });
     }
     if (d.becameOverdue.length > 0) {
       this.o.logger.warn('order waits for a part past its deadline', { orderId: d.state.orderId, missing: d.becameOverdue, policy: this.o.onMissingPart });

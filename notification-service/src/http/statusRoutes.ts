@@ -6,6 +6,7 @@ import { buildMime } from '../mail/mimeMessage.ts';
 import { missingParts } from '../domain/policy.ts';
 import { formatShard } from '../domain/shard.ts';
 import type { NotificationService } from '../notificationService.ts';
+import { templateStatusOf } from './templateRoutes.ts';
 
 const views = new Eta({ views: new URL('./views', import.meta.url).pathname, autoEscape: true, cache: true });
 
@@ -28,6 +29,7 @@ export function statusOf(service: NotificationService) {
     }),
     waitingOrders: service.store.waiting().map((o) => ({ orderId: o.orderId, missing: missingParts(o), readySince: o.readySince ?? null, overdue: o.overdue })),
     outbox: outboxStatus(service),
+    templates: templateStatusOf(service),
   };
 }
 
@@ -56,7 +58,7 @@ export function statusRoutes(service: NotificationService, config: { mailFrom: s
     else ctx.body = status;
   });
   router.get('/emails', (ctx) => {
-    const emails = service.store.list().map(({ raw: _r, html: _h, text: _t, ...e }) => e);
+    const emails = service.store.list().map(({ raw: _r, html: _h, text: _t, templateData: _d, ...e }) => e);
     ctx.set('Cache-Control', 'no-store');
     if (wantsHtml(ctx)) html(ctx, views.render('emails.eta', { title: 'Emails', emails }));
     else ctx.body = { emails: emails.map((e) => ({ ...e, href: `/emails/${e.id}` })) };
@@ -81,7 +83,7 @@ export function statusRoutes(service: NotificationService, config: { mailFrom: s
   }
 }
 
-function wantsHtml(ctx: Context): boolean {
+export function wantsHtml(ctx: Context): boolean {
   const choice = ctx.accepts('application/json', 'text/html');
   if (choice === false) throw new HttpProblem(406, 'Not acceptable', 'This resource is available as application/json or text/html');
   return choice === 'text/html';

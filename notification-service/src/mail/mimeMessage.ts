@@ -15,7 +15,11 @@ export function buildMime(email: OutboxEmail, from: string, shopTimeZone: string
     html: email.html,
     messageId: email.messageId,
     date: mailDate(new Date(email.createdAt), shopTimeZone),
-    headers: { 'X-Shop-Order-Id': email.orderId, 'X-Shop-Email-Kind': email.kind },
+    headers: {
+      'X-Shop-Order-Id': email.orderId, 'X-Shop-Email-Kind': email.kind,
+      // Which templates made it: a complaint about an email leads to the exact files (see GET /templates).
+      ...(email.templateVersion ? { 'X-Template-Version': email.templateVersion } : {}),
+    },
   });
   return new Promise((resolve, reject) => composer.compile().build((err, message) => (err ? reject(err) : resolve(message))));
 }
