@@ -85,7 +85,7 @@ export function readConfig(env: Readonly<Record<string, string | undefined>> = p
       billing: r.token('BILLING_FEED_TOKEN') ?? feedToken,
       shipping: r.token('SHIPPING_FEED_TOKEN') ?? feedToken,
     },
-    access: readAccessConfig(r, { host: r.string('HOST', '127.0.0.1') }),
+    access: readAccessConfig(r, { host }),
     feedAllowedOrigins: r.origins('FEED_ALLOWED_ORIGINS'),
     startAt: r.oneOf('START_AT', 'beginning', ['beginning', 'now'] as const),
     schedule,
