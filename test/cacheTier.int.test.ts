@@ -4,6 +4,7 @@
 // access log, and a step that waits for something polls until it happens, with a deadline that
 // fails it only if it never does.
 import { expect } from 'chai';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { brotliDecompressSync, gunzipSync } from 'node:zlib';
 import { Agent, request } from 'undici';
@@ -265,6 +266,24 @@ describe('The cache tier: nginx in front of the order feed', function () {
     expect(r.headers['preference-applied']).to.equal('wait=50');
     expect(r.headers['x-cache-status'] ?? '').to.equal('');
     expect(r.body).to.include(orderId);
+  });
+
+  it("never writes a request's query to its access log: download signatures and view tokens are customers' credentials", async () => {
+    const secrets = ['DOWNLOAD-SIG-0123456789abcdef', 'VIEW-TOKEN-0123456789abcdef'];
+    const since = Date.now();
+    await get(`${base}/downloads/sh-1/EBOOK-7?expires=1796021790&sig=${secrets[0]}`, { accept: 'text/html' });
+    await get(`${base}/view/msg-1?t=${secrets[1]}`, { accept: 'text/html' });
+    await get(`${base}/view/msg-1?t=${secrets[1]}`, { authorization: 'Bearer straight-to-the-origin' });
+    const logged = await eventually('the three requests in the access log', () => {
+      const lines = accessLog().filter((l) => l.endMs >= since - 1000 && /^\/(downloads|view)\//.test(l.target));
+      return lines.length >= 3 ? lines : undefined;
+    });
+    expect(logged.map((l) => l.target)).to.have.members(['/downloads/sh-1/EBOOK-7', '/view/msg-1', '/view/msg-1']);
+    const raw = readFileSync(join(nginx!.prefix, 'logs', 'access.log'), 'utf8');
+    for (const s of secrets) {
+      expect(raw, 'access log').not.to.include(s);
+      expect(cacheFileKeys(join(nginx!.prefix, 'cache')).filter((k) => k.includes(s)), 'cache keys').to.deep.equal([]);
+    }
   });
 
   it('keeps cached archives readable, and serves the subscription document stale, when the origin is down', async () => {

@@ -23,6 +23,12 @@ describe('Reading the nginx access log', () => {
     expect(parseAccessLogLine('127.0.0.1 - - [30/Nov/2026] "GET / HTTP/1.1" 200 12')).to.equal(undefined);
   });
 
+  it('reads the path without a query: nginx logs none (signed links carry credentials there), an older line has it cut off', () => {
+    expect(parseAccessLogLine(line({ cache: '-', at: '20.000', target: '/downloads/sh-1/EBOOK-7' }))).to.include({ target: '/downloads/sh-1/EBOOK-7' });
+    expect(parseAccessLogLine(line({ cache: '-', at: '20.000', target: '/view/m-1?t=secret' }))).to.include({ target: '/view/m-1' });
+    expect(parseAccessLogLine(line({ cache: '-', at: '20.000', target: '/downloads/x?expires=1&sig=secret' }))?.target).to.equal('/downloads/x');
+  });
+
   it('reads the reader nginx accepted, and tells a credential check from a read of the feed', () => {
     const read = parseAccessLogLine(`${line({ cache: 'HIT', at: '20.000' })} reader=alice uri=/feed/archive/1`)!;
     expect(read).to.include({ reader: 'alice', uri: '/feed/archive/1', cache: 'HIT' });

@@ -3,7 +3,11 @@ import { closeSync, openSync, readSync } from 'node:fs';
 /** One line of the `feedcache` access log (log_format in nginx.conf.template). */
 export interface AccessLogLine {
   readonly method: string;
-  /** The request target, path and query, as the client sent it (a background refresh logs its client's). */
+  /**
+   * The request's path as the client sent it, without the query (a background refresh logs its
+   * client's). nginx logs no query: signed download and view links carry credentials there; a
+   * line of the older format, which logged it, has it cut off here.
+   */
   readonly target: string;
   readonly status: number;
   /** $upstream_cache_status: MISS, HIT, EXPIRED, REVALIDATED, STALE, UPDATING, BYPASS; '' off the cache. */
@@ -38,7 +42,7 @@ export function parseAccessLogLine(line: string): AccessLogLine | undefined {
   const endMs = Number(m[11]) * 1000 + Number(m[12]);
   return {
     method: m[1]!,
-    target: value(m[2]!),
+    target: value(m[2]!).replace(/\?.*$/s, ''),
     status: Number(m[3]),
     cache: value(m[4]!),
     service: value(m[5]!),

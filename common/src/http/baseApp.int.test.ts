@@ -91,6 +91,17 @@ describe('Every response of the base app', function () {
       expect(access[1]).to.include({ level: 'debug', requestId: 'seen-2', method: 'DELETE', status: 405 });
     });
 
+    it("logs the path without its query: signed links carry customers' credentials there", async () => {
+      s = await startApp('debug');
+      await call('GET', `${s.url}/ok?expires=1796021790&sig=SIG-SECRET-1`);
+      await call('GET', `${s.url}/boom?t=VIEW-SECRET-2`);
+      await call('GET', `${s.url}/nowhere?t=VIEW-SECRET-3`);
+      const access = s.lines.filter((l) => l['msg'] === 'request');
+      expect(access.map((l) => l['path'])).to.deep.equal(['/ok', '/boom', '/nowhere']);
+      expect(s.lines.find((l) => l['msg'] === 'request failed')).to.include({ path: '/boom' });
+      expect(JSON.stringify(s.lines)).not.to.match(/SECRET/);
+    });
+
     it('writes no access-log line at info', async () => {
       s = await startApp('info');
       expect((await call('GET', `${s.url}/ok`)).status).to.equal(200);

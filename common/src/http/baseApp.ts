@@ -55,6 +55,7 @@ export function createBaseApp(logger: Logger, options: BaseAppOptions = {}): Koa
       options.onRequest?.({ method: ctx.method, route: typeof route === 'string' ? route : 'unmatched', status: ctx.status, seconds: elapsed / 1000, principal });
       const { response } = ctx;
       const line = {
+        // The path only, never the query: signed links carry customers' credentials there (sig=, t=).
         method: ctx.method, path: ctx.path, status: ctx.status, ms,
         // A getter, so that the size (which may mean serialising a JSON body) is only worked out when the line is written.
         get bytes() { return response.length ?? null; },
