@@ -3,6 +3,8 @@ import { ConfigError } from '@shop/common';
 import { loadConfig } from './config.ts';
 import { EU_MEMBERS } from './domain/shipToCountries.ts';
 
+const PAGE_SIZE_WHY = 'a page of 1000 entries is already about 2.6 MB, and much bigger ones exceed the 8 MiB a feed consumer accepts, so no reader could ever read them';
+
 function problemsOf(env: Record<string, string>): readonly string[] {
   try {
     loadConfig(env);
@@ -34,11 +36,17 @@ describe('Order service config', () => {
     } catch (err) {
       expect((err as ConfigError).problems).to.deep.equal([
         'PORT must be a whole number from 0 to 65535, got "eighty"',
-        'FEED_PAGE_SIZE must be a whole number from 1 to 10000, got "0"',
+        `FEED_PAGE_SIZE must be a whole number from 1 to 1000, got "0": ${PAGE_SIZE_WHY}`,
         'PUBLIC_URL must be an absolute http(s) URL with no query, got "ftp://x"',
         'API_TOKEN must be at least 16 characters when set',
       ]);
     }
+  });
+
+  it('refuses FEED_PAGE_SIZE over 1,000, saying why: bigger pages exceed what a feed consumer accepts', () => {
+    expect(loadConfig({ FEED_PAGE_SIZE: '1000' }).feedPageSize).to.equal(1000);
+    expect(problemsOf({ FEED_PAGE_SIZE: '5000' })).to.deep.equal([`FEED_PAGE_SIZE must be a whole number from 1 to 1000, got "5000": ${PAGE_SIZE_WHY}`]);
+    expect(PAGE_SIZE_WHY).to.include('8 MiB');
   });
 
   describe('SHIP_TO_COUNTRIES', () => {

@@ -30,11 +30,12 @@ export class EnvReader {
     return v === undefined || v === '' ? undefined : v;
   }
 
-  int(name: string, fallback: number, min: number, max: number): number {
+  /** A whole number from min to max; `why` (the reason for the range) is added to the problem. */
+  int(name: string, fallback: number, min: number, max: number, why?: string): number {
     const raw = this.optional(name);
     if (raw === undefined) return fallback;
     if (!/^\d+$/.test(raw) || Number(raw) < min || Number(raw) > max) {
-      this.#problems.push(`${name} must be a whole number from ${min} to ${max}, got "${raw}"`);
+      this.#problems.push(`${name} must be a whole number from ${min} to ${max}, got "${raw}"${why ? `: ${why}` : ''}`);
       return fallback;
     }
     return Number(raw);
@@ -180,13 +181,21 @@ export function readLogLevel(r: EnvReader): string {
   return r.oneOf('LOG_LEVEL', 'info', ['debug', 'info', 'warn', 'error', 'silent']);
 }
 
+/**
+ * The largest FEED_PAGE_SIZE. An entry is 2 to 2.6 KB of Atom, so 1,000 make a page of about
+ * 2.6 MB, well within the 8 MiB a feed consumer accepts (FeedConsumerOptions.maxBodyBytes);
+ * from about 3,300 a sealed archive is too big for every consumer, for good.
+ */
+export const MAX_FEED_PAGE_SIZE = 1000;
+const FEED_PAGE_SIZE_WHY = `a page of ${MAX_FEED_PAGE_SIZE} entries is already about 2.6 MB, and much bigger ones exceed the 8 MiB a feed consumer accepts, so no reader could ever read them`;
+
 /** Reads PORT, HOST, DATA_DIR, FEED_PAGE_SIZE, PUBLIC_URL, FEED_MAX_AGE, LONG_POLL_MAX, LOG_LEVEL, SHUTDOWN_DELAY and the credentials (see readAccessConfig). */
 export function readPublisherConfig(r: EnvReader, defaults: { port: number; dataDir: string }): PublisherConfig {
   const port = r.port('PORT', defaults.port);
   const host = r.string('HOST', '127.0.0.1');
   const urlHost = host.includes(':') ? `[${host}]` : host === '0.0.0.0' ? '127.0.0.1' : host;
   const dataDir = r.dir('DATA_DIR', defaults.dataDir);
-  const feedPageSize = r.int('FEED_PAGE_SIZE', 100, 1, 10_000);
+  const feedPageSize = r.int('FEED_PAGE_SIZE', 100, 1, MAX_FEED_PAGE_SIZE, FEED_PAGE_SIZE_WHY);
   const publicUrl = r.url('PUBLIC_URL', `http://${urlHost}:${port}`);
   const apiToken = r.token('API_TOKEN');
   const feedToken = r.token('FEED_TOKEN');
