@@ -283,10 +283,13 @@ export class FeedConsumer {
         }).immediate();
         return { kind: 'started-at-now', position: last?.position ?? 0, ...cost };
       }
-      if (sub.walkUrl !== null && needsOlderPage(page.doc, state.position)) {
-        // A walk back was cut short (a fault or a restart): go on from the oldest page it reached.
-        page = await this.#walkBack(await this.#fetchPage(sub.walkUrl, state, cost, signal), state, cost, signal);
-      }
+    }
+    if (sub.walkUrl !== null && needsOlderPage(page.doc, state.position)) {
+      // A walk back was cut short (a fault or a restart): go on from the oldest page it reached,
+      // whether it set out from the subscription document fetched afresh or from the page the
+      // position stands in (which may be the subscription document too, when an archive had no
+      // next-archive, so the walk would otherwise start over from the head at every poll).
+      page = await this.#walkBack(await this.#fetchPage(sub.walkUrl, state, cost, signal), state, cost, signal);
     }
     if (state.feedId === null) this.#store.setFeedId(page.doc.feedId);
     state.feedId = page.doc.feedId;

@@ -96,6 +96,36 @@ describe('FeedConsumer catching up on a long feed', function () {
     expect(paths.filter((p) => p === archive(40))).to.have.length(1); // pages above the cut were not walked again
   });
 
+  it('resumes a walk back cut short while it stood on the subscription document (an archive with no next-archive led there)', async () => {
+    feed = await startTestFeedServer({ pageSize: 2 });
+    for (let i = 0; i < 10; i++) feed.append();
+    db = consumerDb();
+    c = consumer(db, feed.feedUrl);
+    const realFeed = feed;
+    // Archive 2 ends the chain of archives (RFC 5005 makes next-archive optional), so the reader
+    // goes on to the subscription document, which fails: it stands there, page_url set to it.
+    const lastArchive = archiveWithoutNext(realFeed, 2);
+    feed.fault = (path) => (path === archive(2) ? { status: 200, body: lastArchive }
+      : path === '/feed' && realFeed.requests.some((q) => q.path === archive(2)) ? { status: 503, body: 'busy', type: 'text/plain' } : undefined);
+    expect((await c.pollOnce()).kind).to.equal('failed');
+    expect(c.status()).to.include({ position: 4, pageUrl: feed.feedUrl, walkUrl: null });
+
+    // The feed grows by many pages meanwhile; the walk back from the document is cut short.
+    for (let i = 0; i < 100; i++) feed.append();
+    feed.fault = (path) => (path === archive(30) ? { status: 503, body: 'busy', type: 'text/plain' } : undefined);
+    expect((await c.pollOnce()).kind).to.equal('failed');
+    expect(c.status()).to.include({ position: 4, pageUrl: feed.feedUrl, walkUrl: `${feed.url}${archive(31)}` });
+
+    feed.fault = undefined;
+    feed.requests.length = 0;
+    expect(await c.pollOnce()).to.include({ kind: 'read', processed: 106, position: 110 });
+    expect(appliedPositions(db)).to.deep.equal(range(1, 110));
+    const paths = feed.requests.map((q) => q.path);
+    expect(paths.slice(0, 3)).to.deep.equal(['/feed', archive(31), archive(30)]);
+    expect(paths.filter((p) => p === archive(40))).to.have.length(1); // pages above the cut were not walked again
+    expect(c.status()).to.include({ pageUrl: null, walkUrl: null });
+  });
+
   it('reports a prev-archive loop instead of walking for ever', async () => {
     feed = await startTestFeedServer({ pageSize: 2 });
     for (let i = 0; i < 20; i++) feed.append();
@@ -141,6 +171,16 @@ function loopingArchive(feed: TestFeedServer, n: number, to: number): string {
   const body = found.rep.body();
   const xml = body.identity.toString('utf8');
   return xml.replace(`${archive(n - 1)}"`, `${archive(to)}"`);
+}
+
+/** The real archive `n` without its next-archive link, as the last archive of a feed that links no further. */
+function archiveWithoutNext(feed: TestFeedServer, n: number): string {
+  const found = feed.publisher.archive(n, feed.url, false);
+  if (found.kind !== 'archive') throw new Error(`archive ${n} is not there`);
+  const xml = found.rep.body().identity.toString('utf8');
+  const without = xml.replace(/\s*<link rel="next-archive"[^>]*\/>/, '');
+  if (without === xml) throw new Error(`archive ${n} has no next-archive link to remove`);
+  return without;
 }
 
 async function runCrashing(file: string, feedUrl: string, at: number, where: 'written' | 'never'): Promise<string> {
