@@ -6,3 +6,4 @@ export { call, callChunked, expectProblem, takePort, type PortForApp, type Reply
 export { describeFeedContract, exampleEntryFor, examplesOf } from './contractExamples.ts';
 export { parsePrometheusText, scrapeMetrics, type ParsedMetrics, type Sample } from './prometheusText.ts';
 export { describeAccessControl, type AccessScenario, type Probe } from './accessScenario.ts';
+export { deciderSpecification, projectionSpecification, type DeciderThen, type ProjectionThen, type RefusalOf } from './deciderSpecification.ts';
