@@ -2,7 +2,7 @@ import type { RequestListener } from 'node:http';
 import { randomUUID } from 'node:crypto';
 import type Koa from 'koa';
 import Router from '@koa/router';
-import { type Db, FeedConsumer, type FeedConsumerOptions, FeedPublisher, FeedStore, type Logger, type Operations, type ServiceAccess, ServiceHealth, createBaseApp, createFeedFastPath, createFeedRouter, createOperations, createServiceAccess, withFastPath } from '@shop/common';
+import { type Db, FeedConsumer, type FeedConsumerOptions, FeedPublisher, FeedStore, type Logger, type Operations, type ServiceAccess, ServiceHealth, SqliteCommandEngine, createBaseApp, createFeedFastPath, createFeedRouter, createOperations, createServiceAccess, withFastPath } from '@shop/common';
 import type { BillingServiceConfig } from './config.ts';
 import { createOrderFeedHandler } from './consumer/orderFeedHandler.ts';
 import { BillingStore } from './db/billingStore.ts';
@@ -52,7 +52,10 @@ export function createApp(deps: AppDeps): BillingApp {
     maxAgeSeconds: config.feedMaxAgeSeconds,
     privateFeed: access.readers.protected,
   });
-  const billing = new BillingStore(deps.db, feed, deps.newId ?? randomUUID, config.shopTimeZone);
+  const newId = deps.newId ?? randomUUID;
+  // The one place billing chooses where its commands are stored.
+  const engine = new SqliteCommandEngine(deps.db, feed, { newEventId: newId });
+  const billing = new BillingStore(deps.db, engine, newId, config.shopTimeZone);
   const orderFeed = new FeedConsumer(deps.db, {
     name: 'orders',
     feedUrl: config.orderFeedUrl,

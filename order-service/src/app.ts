@@ -2,7 +2,7 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import type { RequestListener } from 'node:http';
 import type Koa from 'koa';
 import Router from '@koa/router';
-import { type Db, FeedConsumer, type FeedConsumerOptions, FeedPublisher, FeedStore, type Logger, type Operations, type ServiceAccess, ServiceHealth, WriteBatcher, createBaseApp, createFeedFastPath, createFeedRouter, createOperations, createServiceAccess, withFastPath } from '@shop/common';
+import { type Db, FeedConsumer, type FeedConsumerOptions, FeedPublisher, FeedStore, type Logger, type Operations, type ServiceAccess, ServiceHealth, SqliteCommandEngine, WriteBatcher, createBaseApp, createFeedFastPath, createFeedRouter, createOperations, createServiceAccess, withFastPath } from '@shop/common';
 import type { OrderServiceConfig } from './config.ts';
 import { createShippingFeedHandler } from './consumer/shippingFeedHandler.ts';
 import { migrations } from './db/migrations.ts';
@@ -54,7 +54,9 @@ export function createApp(deps: AppDeps): OrderApp {
     maxAgeSeconds: config.feedMaxAgeSeconds,
     privateFeed: access.readers.protected,
   });
-  const orders = new OrderStore(deps.db, feed, deps.newEventId ?? randomUUID);
+  // The one place the order service chooses where its commands are stored.
+  const engine = new SqliteCommandEngine(deps.db, feed, { newEventId: deps.newEventId ?? randomUUID });
+  const orders = new OrderStore(deps.db, engine);
   // Blocking would hold every order's dispatch behind one bad entry; each note is per order.
   const shippingFeed = new FeedConsumer(deps.db, {
     name: 'shipping',

@@ -2,7 +2,7 @@ import type { RequestListener } from 'node:http';
 import { randomUUID } from 'node:crypto';
 import type Koa from 'koa';
 import Router from '@koa/router';
-import { type Db, FeedConsumer, type FeedConsumerOptions, FeedPublisher, FeedStore, type Logger, type Operations, type ServiceAccess, ServiceHealth, createBaseApp, createFeedFastPath, createFeedRouter, createOperations, createServiceAccess, withFastPath } from '@shop/common';
+import { type Db, FeedConsumer, type FeedConsumerOptions, FeedPublisher, FeedStore, type Logger, type Operations, type ServiceAccess, ServiceHealth, SqliteCommandEngine, createBaseApp, createFeedFastPath, createFeedRouter, createOperations, createServiceAccess, withFastPath } from '@shop/common';
 import type { ShippingServiceConfig } from './config.ts';
 import { createBillingFeedHandler, createOrderFeedHandler } from './consumer/feedHandlers.ts';
 import { migrations } from './db/migrations.ts';
@@ -57,7 +57,10 @@ export function createApp(deps: AppDeps): ShippingApp {
     privateFeed: access.readers.protected,
   });
   const links = new DownloadLinks(config.publicUrl, downloadLinkSecret(deps.db, config.downloadLinkSecret), config.shopTimeZone);
-  const shipping = new ShippingStore(deps.db, feed, { newId: deps.newId ?? randomUUID, links, shopTimeZone: config.shopTimeZone });
+  const newId = deps.newId ?? randomUUID;
+  // The one place shipping chooses where its commands are stored.
+  const engine = new SqliteCommandEngine(deps.db, feed, { newEventId: newId });
+  const shipping = new ShippingStore(deps.db, engine, { newId, links, shopTimeZone: config.shopTimeZone });
   const common = { longPollSeconds: config.consumerLongPollSeconds, allowedOrigins: config.feedAllowedOrigins, onFailure: 'park' as const, logger, now, ...deps.consumer };
   const orderFeed = new FeedConsumer(deps.db, { ...common, name: 'orders', feedUrl: config.orderFeedUrl, token: config.orderFeedToken, handler: createOrderFeedHandler(shipping, now) });
   const billingFeed = new FeedConsumer(deps.db, { ...common, name: 'billing', feedUrl: config.billingFeedUrl, token: config.billingFeedToken, handler: createBillingFeedHandler(shipping, now) });

@@ -1,9 +1,9 @@
-import { EventLog, type Db, type FeedStore, inWriteTransaction } from '@shop/common';
-import { type BillingCommand, type Decision, decide } from '../domain/decide.ts';
+import { type CommandEngine, type CommandHandler, type Db, createCommandHandler } from '@shop/common';
+import { type BillingCommand, type Decision, billingDecider } from '../domain/decide.ts';
 import type { BillingEvent, CardMethod } from '../domain/events.ts';
-import { type BillingState, evolve, initialState } from '../domain/evolve.ts';
+import type { BillingState } from '../domain/evolve.ts';
 import type { CancelledOrder, PlacedOrder } from '../domain/orderContract.ts';
-import { toFeedEntry } from '../feed/toFeedEntry.ts';
+import { billingProjection } from '../feed/toFeedEntry.ts';
 
 export interface PaymentRequest {
   readonly orderId: string;
@@ -21,25 +21,23 @@ export type PaymentOutcome =
   | { readonly kind: 'rejected'; readonly decision: Extract<Decision, { ok: false }> };
 
 /**
- * Runs billing commands against the event log. Every accepted command appends its events and
- * their feed entries in one transaction: the caller's when there is one (a feed consumer's,
- * which also moves its read position), else a new one.
+ * Runs billing commands through the service's command engine. Every accepted command appends
+ * its events and their feed entries in one transaction: the caller's when there is one (a feed
+ * consumer's, which also moves its read position), else a new one.
  */
 export class BillingStore {
-  readonly #db: Db;
-  readonly #log: EventLog<BillingEvent>;
-  readonly #feed: FeedStore;
+  readonly #commands: CommandHandler<BillingState, BillingCommand, BillingEvent, Decision, Db, 'sync'>;
   readonly #newId: () => string;
-  readonly #shopTimeZone: string;
   readonly #q;
 
-  /** `shopTimeZone` (SHOP_TIME_ZONE): the calendar every date in billing's entries is written in. */
-  constructor(db: Db, feed: FeedStore, newId: () => string, shopTimeZone: string) {
-    this.#db = db;
-    this.#log = new EventLog<BillingEvent>(db);
-    this.#feed = feed;
+  /**
+   * `engine` is the service's one storage choice (app.ts builds it); `db` holds the invoice
+   * numbers and payments; `newId` makes payment ids; `shopTimeZone` (SHOP_TIME_ZONE) is the
+   * calendar every date in billing's entries is written in.
+   */
+  constructor(db: Db, engine: CommandEngine<Db, 'sync'>, newId: () => string, shopTimeZone: string) {
+    this.#commands = createCommandHandler(engine, billingDecider, billingProjection(shopTimeZone));
     this.#newId = newId;
-    this.#shopTimeZone = shopTimeZone;
     this.#q = {
       nextSeq: db.prepare<[], { next: number }>('SELECT COALESCE(MAX(seq), 0) + 1 AS next FROM billing_invoices'),
       addInvoice: db.prepare('INSERT INTO billing_invoices (seq, invoice_id, order_id) VALUES (?, ?, ?)'),
@@ -50,27 +48,30 @@ export class BillingStore {
   }
 
   load(orderId: string): BillingState {
-    return this.#log.read(orderId).reduce((s, r) => evolve(s, r.event), initialState);
+    return this.#commands.load(orderId);
   }
 
   orderOfPayment(paymentId: string): string | undefined {
     return this.#q.paymentById.get(paymentId)?.order_id;
   }
 
-  /** Issues the order's invoice, numbered next in the sequence; a repeat is a no-op. */
+  /** Issues the order's invoice, numbered next in the sequence (a number is used only when an invoice takes it); a repeat is a no-op. */
   issueInvoice(order: PlacedOrder, at: string): Decision {
-    return this.#tx(() => {
-      if (this.load(order.orderId).status !== 'none') return { ok: true, events: [] };
+    return this.#commands.transaction((tx) => {
       const seq = this.#q.nextSeq.get()!.next;
       const invoiceId = `INV-${String(seq).padStart(6, '0')}`;
-      const decision = this.#handle({ type: 'IssueInvoice', order, invoiceId, at });
-      if (decision.ok && decision.events.length > 0) this.#q.addInvoice.run(seq, invoiceId, order.orderId);
-      return decision;
+      return this.#commands.handle(order.orderId, { type: 'IssueInvoice', order, invoiceId, at }, {
+        recordedAt: at,
+        tx,
+        afterAppend: (recorded) => {
+          if (recorded.length > 0) this.#q.addInvoice.run(seq, invoiceId, order.orderId);
+        },
+      }).decision;
     });
   }
 
   voidInvoice(cancelled: CancelledOrder, at: string): Decision {
-    return this.#tx(() => this.#handle({ type: 'VoidInvoice', orderId: cancelled.orderId, reason: cancelled.reason, at }));
+    return this.#commands.handle(cancelled.orderId, { type: 'VoidInvoice', orderId: cancelled.orderId, reason: cancelled.reason, at }, { recordedAt: at }).decision;
   }
 
   /**
@@ -79,7 +80,7 @@ export class BillingStore {
    * payment refused because the order has not arrived yet can be retried with the same key.
    */
   takePayment(req: PaymentRequest, at: string): PaymentOutcome {
-    return this.#tx(() => {
+    return this.#commands.transaction((tx): PaymentOutcome => {
       const seen = this.#q.paymentByKey.get(req.idempotencyKey);
       if (seen) {
         return seen.request_hash === req.requestHash
@@ -87,29 +88,15 @@ export class BillingStore {
           : { kind: 'key-reused', orderId: seen.order_id };
       }
       const paymentId = `PAY-${this.#newId()}`;
-      const decision = this.#handle({ type: 'TakePayment', orderId: req.orderId, paymentId, method: req.method, expectedAmountMinor: req.expectedAmountMinor, at });
-      if (!decision.ok) return { kind: 'rejected', decision };
-      this.#q.addPayment.run(paymentId, req.orderId, req.idempotencyKey, req.requestHash, at);
-      return { kind: 'taken', paymentId, state: this.load(req.orderId) };
+      const command: BillingCommand = { type: 'TakePayment', orderId: req.orderId, paymentId, method: req.method, expectedAmountMinor: req.expectedAmountMinor, at };
+      const { decision, state } = this.#commands.handle(req.orderId, command, {
+        recordedAt: at,
+        tx,
+        afterAppend: () => {
+          this.#q.addPayment.run(paymentId, req.orderId, req.idempotencyKey, req.requestHash, at);
+        },
+      });
+      return decision.ok ? { kind: 'taken', paymentId, state } : { kind: 'rejected', decision };
     });
-  }
-
-  #handle(command: BillingCommand): Decision {
-    const orderId = command.type === 'IssueInvoice' ? command.order.orderId : command.orderId;
-    let state = this.load(orderId);
-    const decision = decide(command, state);
-    if (!decision.ok) return decision;
-    for (const event of decision.events) {
-      const eventId = this.#newId();
-      this.#log.append(orderId, eventId, event, command.at);
-      state = evolve(state, event);
-      if (state.status === 'none') throw new Error('A billing event left the order without an invoice');
-      this.#feed.append(toFeedEntry(event, eventId, state.invoice, this.#shopTimeZone));
-    }
-    return decision;
-  }
-
-  #tx<T>(fn: () => T): T {
-    return this.#db.inTransaction ? fn() : inWriteTransaction(this.#db, fn);
   }
 }

@@ -1,7 +1,8 @@
+import type { Decider } from '@shop/common';
 import type { BillingEvent, CardMethod } from './events.ts';
 import { buildInvoice } from './invoice.ts';
 import type { PlacedOrder } from './orderContract.ts';
-import type { BillingState } from './evolve.ts';
+import { type BillingState, evolve, initialState } from './evolve.ts';
 
 export interface IssueInvoice {
   readonly type: 'IssueInvoice';
@@ -94,6 +95,9 @@ export function decide(command: BillingCommand, state: BillingState): Decision {
       return assertNever(command);
   }
 }
+
+/** Billing's rules as one decider, for the command handler and the tests. */
+export const billingDecider: Decider<BillingState, BillingCommand, BillingEvent, Decision> = { initialState, evolve, decide };
 
 function assertNever(x: never): never {
   throw new Error(`Unexpected ${JSON.stringify(x)}`);

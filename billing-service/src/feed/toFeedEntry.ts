@@ -1,5 +1,6 @@
-import { el, type NewFeedEntry } from '@shop/common';
+import { el, type NewFeedEntry, type Projection } from '@shop/common';
 import type { BillingEvent, InvoiceIssued, InvoiceVoided, PaymentReceived } from '../domain/events.ts';
+import type { BillingState } from '../domain/evolve.ts';
 import type { Invoice } from '../domain/invoice.ts';
 import { formatAmount, minorDigits } from '@shop/common/money';
 import { formatRate } from '../domain/money.ts';
@@ -7,6 +8,14 @@ import { invoiceTable, invoiceText, moneyOf, paymentSection, refundSection } fro
 
 /** Every event type the billing feed can carry (its AtomPub categories). */
 export const BILLING_FEED_TYPES = ['InvoiceIssued', 'PaymentReceived', 'InvoiceVoided'] as const;
+
+/** The billing feed's projection: every billing event is published, keyed by its event id. */
+export function billingProjection(shopTimeZone: string): Projection<BillingState, BillingEvent> {
+  return (event, { eventId, state }) => {
+    if (state.status === 'none') throw new Error('A billing event left the order without an invoice');
+    return toFeedEntry(event, eventId, state.invoice, shopTimeZone);
+  };
+}
 
 /**
  * The public face of a billing event: billing feed entry contract v1 (see the README). Pure:

@@ -1,7 +1,7 @@
-import { EventLog, type Db, type FeedStore, inWriteTransaction } from '@shop/common';
+import { type CommandEngine, type CommandHandler, type Db, createCommandHandler } from '@shop/common';
 import type { OrderEvent } from '../domain/events.ts';
-import { type Decision, type NoteFulfilment, type Order, type OrderCommand, type PlaceOrder, decide, evolve, initialOrder } from '../domain/order.ts';
-import { isPublished, toFeedEntry } from '../feed/toFeedEntry.ts';
+import { type Decision, type NoteFulfilment, type Order, type OrderCommand, type PlaceOrder, orderDecider } from '../domain/order.ts';
+import { orderProjection } from '../feed/toFeedEntry.ts';
 
 export type PlaceResult =
   | { readonly kind: 'created'; readonly orderId: string }
@@ -9,32 +9,27 @@ export type PlaceResult =
   | { readonly kind: 'key-reused'; readonly orderId: string };
 
 /**
- * Runs order commands against the event log. Each accepted command appends its events and
- * their public feed entries in one SQLite transaction: never one without the other.
+ * Runs order commands through the service's command engine. Each accepted command appends its
+ * events and their public feed entries in one transaction: never one without the other.
  */
 export class OrderStore {
-  readonly #db: Db;
-  readonly #log: EventLog<OrderEvent>;
-  readonly #feed: FeedStore;
-  readonly #newEventId: () => string;
+  readonly #commands: CommandHandler<Order, OrderCommand, OrderEvent, Decision, Db, 'sync'>;
   readonly #findKey;
   readonly #saveKey;
 
-  constructor(db: Db, feed: FeedStore, newEventId: () => string) {
-    this.#db = db;
-    this.#log = new EventLog<OrderEvent>(db);
-    this.#feed = feed;
-    this.#newEventId = newEventId;
+  /** `engine` is the service's one storage choice (app.ts builds it); `db` holds the idempotency keys. */
+  constructor(db: Db, engine: CommandEngine<Db, 'sync'>) {
+    this.#commands = createCommandHandler(engine, orderDecider, orderProjection);
     this.#findKey = db.prepare<[string], { request_hash: string; order_id: string }>('SELECT request_hash, order_id FROM idempotency_keys WHERE key = ?');
     this.#saveKey = db.prepare('INSERT INTO idempotency_keys (key, request_hash, order_id, created_at) VALUES (?, ?, ?, ?)');
   }
 
   load(orderId: string): Order {
-    return this.#log.read(orderId).reduce((s, r) => evolve(s, r.event), initialOrder);
+    return this.#commands.load(orderId);
   }
 
   handle(command: OrderCommand): Decision {
-    return inWriteTransaction(this.#db, () => this.#handleInTransaction(command));
+    return this.#commands.handle(command.orderId, command, { recordedAt: command.at }).decision;
   }
 
   /**
@@ -42,7 +37,7 @@ export class OrderStore {
    * and the read position commit together), or a new one.
    */
   noteFulfilment(command: NoteFulfilment): Decision {
-    return this.#db.inTransaction ? this.#handleInTransaction(command) : this.handle(command);
+    return this.handle(command);
   }
 
   /**
@@ -50,29 +45,20 @@ export class OrderStore {
    * order the first attempt made; the same key with another body is refused.
    */
   place(command: PlaceOrder, idempotency?: { key: string; requestHash: string }): PlaceResult {
-    return inWriteTransaction(this.#db, () => {
+    return this.#commands.transaction((tx) => {
       if (idempotency) {
         const seen = this.#findKey.get(idempotency.key);
         if (seen) return { kind: seen.request_hash === idempotency.requestHash ? 'replayed' : 'key-reused', orderId: seen.order_id };
       }
-      const decision = this.#handleInTransaction(command);
+      const { decision } = this.#commands.handle(command.orderId, command, {
+        recordedAt: command.at,
+        tx,
+        afterAppend: () => {
+          if (idempotency) this.#saveKey.run(idempotency.key, idempotency.requestHash, command.orderId, command.at);
+        },
+      });
       if (!decision.ok) throw new Error(`Order id collision on ${command.orderId}`);
-      if (idempotency) this.#saveKey.run(idempotency.key, idempotency.requestHash, command.orderId, command.at);
       return { kind: 'created', orderId: command.orderId };
     });
-  }
-
-  #handleInTransaction(command: OrderCommand): Decision {
-    let state = this.load(command.orderId);
-    const decision = decide(command, state);
-    if (!decision.ok) return decision;
-    for (const event of decision.events) {
-      const eventId = this.#newEventId();
-      const recorded = this.#log.append(command.orderId, eventId, event, command.at);
-      state = evolve(state, recorded.event);
-      if (state.status === 'none') throw new Error('An event left the order without a placement');
-      if (isPublished(event)) this.#feed.append(toFeedEntry(event, eventId, state.placed));
-    }
-    return decision;
   }
 }

@@ -1,3 +1,4 @@
+import type { Decider } from '@shop/common';
 import type { Address, Customer, FulfilmentPart, OrderCancelled, OrderEvent, OrderLine, OrderPlaced } from './events.ts';
 
 /** What the order service has read from shipping's feed: when the goods left, if they did. */
@@ -115,6 +116,9 @@ export function decide(command: OrderCommand, state: Order): Decision {
       return assertNever(command);
   }
 }
+
+/** The order's rules as one decider, for the command handler and the tests. */
+export const orderDecider: Decider<Order, OrderCommand, OrderEvent, Decision> = { initialState: initialOrder, evolve, decide };
 
 export function orderTotalMinor(lines: readonly OrderLine[]): number {
   return lines.reduce((sum, l) => sum + l.quantity * l.unitPriceMinor, 0);

@@ -1,7 +1,7 @@
-import { el, type NewFeedEntry } from '@shop/common';
+import { el, type NewFeedEntry, type Projection } from '@shop/common';
 import type { Address, OrderCancelled, OrderEvent, OrderPlaced, PublishedOrderEvent } from '../domain/events.ts';
 import { displayAmount, formatAmount, minorDigits } from '@shop/common/money';
-import { orderTotalMinor } from '../domain/order.ts';
+import { type Order, orderTotalMinor } from '../domain/order.ts';
 
 /** Every event type the order feed can carry (its AtomPub categories). */
 export const ORDER_FEED_TYPES = ['OrderPlaced', 'OrderCancelled'] as const;
@@ -10,6 +10,12 @@ export const ORDER_FEED_TYPES = ['OrderPlaced', 'OrderCancelled'] as const;
 export function isPublished(event: OrderEvent): event is PublishedOrderEvent {
   return event.type !== 'OrderFulfilmentNoted';
 }
+
+/** The order feed's projection: each published event's entry, keyed by its event id. */
+export const orderProjection: Projection<Order, OrderEvent> = (event, { eventId, state }) => {
+  if (state.status === 'none') throw new Error('An event left the order without a placement');
+  return isPublished(event) ? toFeedEntry(event, eventId, state.placed) : null;
+};
 
 /**
  * The public face of an internal event: order feed entry contract v1 (see the README).

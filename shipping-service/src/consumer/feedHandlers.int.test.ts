@@ -1,4 +1,4 @@
-import type { ConsumedEntry } from '@shop/common';
+import { type ConsumedEntry, SqliteCommandEngine } from '@shop/common';
 import { exampleWorld, later, readExamples } from '@shop/common/contract';
 import { DEFAULT_SHOP_TIME_ZONE } from '@shop/common/time';
 import { expect } from 'chai';
@@ -21,7 +21,7 @@ interface Scheduled { readonly orderId: string; readonly payload: Readonly<Recor
 function scheduleAll(delayMs: number): Scheduled[] {
   const world = exampleWorld(migrations, { idDigit: 3, start: '2025-06-06T09:00:00.000Z' });
   const links = new DownloadLinks('http://shipping.test', 'a-test-download-link-secret', DEFAULT_SHOP_TIME_ZONE);
-  const shipping = new ShippingStore(world.db, world.feed, { newId: world.newId, links, shopTimeZone: DEFAULT_SHOP_TIME_ZONE });
+  const shipping = new ShippingStore(world.db, new SqliteCommandEngine(world.db, world.feed, { newEventId: world.newId }), { newId: world.newId, links, shopTimeZone: DEFAULT_SHOP_TIME_ZONE });
   const onOrder = createOrderFeedHandler(shipping, world.clock.now);
   const onPayment = createBillingFeedHandler(shipping, world.clock.now);
   const read = (entries: readonly ConsumedEntry[], handle: (e: ConsumedEntry) => void, ms: number): void => {

@@ -1,38 +1,29 @@
-import { EventLog, type Db, type FeedStore, inWriteTransaction } from '@shop/common';
-import { type Decision, type ShippingCommand, decide } from '../domain/decide.ts';
+import { type CommandEngine, type CommandHandler, type Db, createCommandHandler } from '@shop/common';
+import { type Decision, type ShippingCommand, shippingDecider } from '../domain/decide.ts';
 import type { ShippingEvent } from '../domain/events.ts';
-import { type ShippingState, evolve, initialState } from '../domain/evolve.ts';
+import type { ShippingState } from '../domain/evolve.ts';
 import type { DownloadLinkSigner } from '../downloads/downloadLinks.ts';
-import { toFeedEntry } from '../feed/toFeedEntry.ts';
+import { shippingProjection } from '../feed/toFeedEntry.ts';
 
 /** A download delivered: what it is and until when it works. */
 export interface DownloadRow { readonly orderId: string; readonly sku: string; readonly name: string; readonly expiresAt: string }
 
 /**
- * Runs shipping commands against the event log. Events, their feed entries and the query tables
- * commit in one transaction: the caller's when there is one (a feed consumer's, which also
- * moves its read position), else a new one.
+ * Runs shipping commands through the service's command engine. Events, their feed entries and
+ * the query tables commit in one transaction: the caller's when there is one (a feed consumer's,
+ * which also moves its read position), else a new one.
  */
 export class ShippingStore {
-  readonly #db: Db;
-  readonly #log: EventLog<ShippingEvent>;
-  readonly #feed: FeedStore;
-  readonly #newId: () => string;
-  readonly #links: DownloadLinkSigner;
-  readonly #shopTimeZone: string;
+  readonly #commands: CommandHandler<ShippingState, ShippingCommand, ShippingEvent, Decision, Db, 'sync'>;
   readonly #q;
 
   /**
-   * `shopTimeZone` (SHOP_TIME_ZONE) is the calendar of cut-offs, working days and every date in
-   * the entries; `links` signs the download links the entries carry.
+   * `engine` is the service's one storage choice (app.ts builds it); `db` holds the query
+   * tables. `shopTimeZone` (SHOP_TIME_ZONE) is the calendar of cut-offs, working days and every
+   * date in the entries; `links` signs the download links the entries carry.
    */
-  constructor(db: Db, feed: FeedStore, options: { newId: () => string; links: DownloadLinkSigner; shopTimeZone: string }) {
-    this.#db = db;
-    this.#log = new EventLog<ShippingEvent>(db);
-    this.#feed = feed;
-    this.#newId = options.newId;
-    this.#links = options.links;
-    this.#shopTimeZone = options.shopTimeZone;
+  constructor(db: Db, engine: CommandEngine<Db, 'sync'>, options: { newId: () => string; links: DownloadLinkSigner; shopTimeZone: string }) {
+    this.#commands = createCommandHandler(engine, shippingDecider({ newId: options.newId, shopTimeZone: options.shopTimeZone }), shippingProjection(options.links, options.shopTimeZone));
     this.#q = {
       schedule: db.prepare("INSERT INTO shipping_shipments (order_id, shipment_id, status, scheduled_at) VALUES (?, ?, 'scheduled', ?)"),
       setStatus: db.prepare('UPDATE shipping_shipments SET status = ? WHERE order_id = ?'),
@@ -44,11 +35,16 @@ export class ShippingStore {
   }
 
   load(orderId: string): ShippingState {
-    return this.#log.read(orderId).reduce((s, r) => evolve(s, r.event), initialState);
+    return this.#commands.load(orderId);
   }
 
   handle(command: ShippingCommand): Decision {
-    return this.#db.inTransaction ? this.#handle(command) : inWriteTransaction(this.#db, () => this.#handle(command));
+    return this.#commands.handle(orderIdOf(command), command, {
+      recordedAt: command.at,
+      afterAppend: (recorded) => {
+        for (const r of recorded) this.#project(r.event);
+      },
+    }).decision;
   }
 
   /** Orders whose shipment was scheduled at or before `before` and has not left yet. */
@@ -66,22 +62,7 @@ export class ShippingStore {
     return this.#q.byToken.get(token);
   }
 
-  #handle(command: ShippingCommand): Decision {
-    const orderId = orderIdOf(command);
-    let state = this.load(orderId);
-    const decision = decide(command, state, { newId: this.#newId, shopTimeZone: this.#shopTimeZone });
-    if (!decision.ok) return decision;
-    for (const event of decision.events) {
-      const eventId = this.#newId();
-      this.#log.append(orderId, eventId, event, command.at);
-      state = evolve(state, event);
-      this.#project(event);
-      const entry = toFeedEntry(event, eventId, state, this.#links, this.#shopTimeZone);
-      if (entry) this.#feed.append(entry);
-    }
-    return decision;
-  }
-
+  /** The query tables (shipments due for dispatch, downloads delivered), kept with the events. */
   #project(e: ShippingEvent): void {
     switch (e.type) {
       case 'ShipmentScheduled':

@@ -1,7 +1,8 @@
+import type { Decider } from '@shop/common';
 import { estimateDelivery } from './deliveryEstimate.ts';
 import { downloadsExpireAt } from './downloadExpiry.ts';
 import type { ShippingEvent } from './events.ts';
-import { type ShippingState, evolve } from './evolve.ts';
+import { type ShippingState, evolve, initialState } from './evolve.ts';
 import type { OrderCancelled, OrderPaid, OrderToFulfil } from './feedContracts.ts';
 import { shipmentIdFor } from './shipmentId.ts';
 
@@ -98,6 +99,11 @@ function withFulfilment(state: ShippingState, noted: ShippingEvent[], at: string
     });
   }
   return events;
+}
+
+/** Shipping's rules as one decider, with what comes from the edge bound in, for the command handler and the tests. */
+export function shippingDecider(ctx: DecideContext): Decider<ShippingState, ShippingCommand, ShippingEvent, Decision> {
+  return { initialState, evolve, decide: (command, state) => decide(command, state, ctx) };
 }
 
 function item(l: { sku: string; name: string; quantity: number }) {

@@ -1,4 +1,4 @@
-import { el, fragment, type NewFeedEntry, type Xhtml } from '@shop/common';
+import { el, fragment, type NewFeedEntry, type Projection, type Xhtml } from '@shop/common';
 import { formatCivilDate, localDate } from '@shop/common/time';
 import { type Address, formatAddress } from '../domain/addressFormat.ts';
 import type { CivilDate } from '../domain/calendar.ts';
@@ -9,6 +9,11 @@ import type { ShippingState } from '../domain/evolve.ts';
 
 /** Every event type the shipping feed can carry (its AtomPub categories). */
 export const SHIPPING_FEED_TYPES = ['ShipmentScheduled', 'DigitalDeliveryReady', 'ShipmentDispatched', 'ShipmentCancelled', 'DispatchedBeforeCancellation'] as const;
+
+/** The shipping feed's projection: the public events' entries, keyed by their event ids. */
+export function shippingProjection(links: DownloadLinkSigner, shopTimeZone: string): Projection<ShippingState, ShippingEvent> {
+  return (event, { eventId, state }) => toFeedEntry(event, eventId, state, links, shopTimeZone) ?? null;
+}
 
 /**
  * The public face of a shipping event (shipping feed entry contract v1, see the README), or

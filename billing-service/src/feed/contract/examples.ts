@@ -1,4 +1,4 @@
-import { type ConsumedEntry, createLogger } from '@shop/common';
+import { type ConsumedEntry, SqliteCommandEngine, createLogger } from '@shop/common';
 import { exampleWorld, later, readExamples, renderExamples } from '@shop/common/contract';
 import { DEFAULT_SHOP_TIME_ZONE } from '@shop/common/time';
 import { createOrderFeedHandler } from '../../consumer/orderFeedHandler.ts';
@@ -24,7 +24,7 @@ const CARDS = [
 /** The examples document, byte for byte what `npm run contracts` writes. */
 export function billingFeedExamples(orderEntries: readonly ConsumedEntry[] = readExamples('order-service')): string {
   const world = exampleWorld(migrations, { idDigit: 2, start: '2025-06-06T09:00:00.000Z' });
-  const billing = new BillingStore(world.db, world.feed, world.newId, DEFAULT_SHOP_TIME_ZONE);
+  const billing = new BillingStore(world.db, new SqliteCommandEngine(world.db, world.feed, { newEventId: world.newId }), world.newId, DEFAULT_SHOP_TIME_ZONE);
   const apply = createOrderFeedHandler({ billing, now: world.clock.now, autoCapture: false, logger: createLogger({}, 'silent') });
   let paid = 0;
   for (const entry of orderEntries) {

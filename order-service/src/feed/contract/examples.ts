@@ -1,3 +1,4 @@
+import { SqliteCommandEngine } from '@shop/common';
 import { exampleWorld, renderExamples } from '@shop/common/contract';
 import { migrations } from '../../db/migrations.ts';
 import { OrderStore } from '../../db/orderStore.ts';
@@ -76,7 +77,7 @@ const CANCELLED = [
 /** The examples document, byte for byte what `npm run contracts` writes. */
 export function orderFeedExamples(): string {
   const world = exampleWorld(migrations, { idDigit: 1, start: '2025-06-06T09:00:00.000Z' });
-  const orders = new OrderStore(world.db, world.feed, world.newId);
+  const orders = new OrderStore(world.db, new SqliteCommandEngine(world.db, world.feed, { newEventId: world.newId }));
   for (const { orderId, at, body } of PLACED) {
     const parsed = parseOrderRequest(body);
     if (!parsed.ok) throw new Error(`example order ${orderId} is not valid: ${JSON.stringify(parsed.errors)}`);

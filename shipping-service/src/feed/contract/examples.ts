@@ -1,4 +1,4 @@
-import { type ConsumedEntry, createLogger } from '@shop/common';
+import { type ConsumedEntry, SqliteCommandEngine, createLogger } from '@shop/common';
 import { exampleWorld, later, readExamples, renderExamples } from '@shop/common/contract';
 import { DEFAULT_SHOP_TIME_ZONE } from '@shop/common/time';
 import { dispatchDue } from '../../autoDispatch.ts';
@@ -28,7 +28,7 @@ export function shippingFeedExamples(
 ): string {
   const world = exampleWorld(migrations, { idDigit: 3, start: '2025-06-06T09:00:00.000Z' });
   const links = new DownloadLinks(BASE_URL, EXAMPLE_DOWNLOAD_LINK_SECRET, DEFAULT_SHOP_TIME_ZONE);
-  const shipping = new ShippingStore(world.db, world.feed, { newId: world.newId, links, shopTimeZone: DEFAULT_SHOP_TIME_ZONE });
+  const shipping = new ShippingStore(world.db, new SqliteCommandEngine(world.db, world.feed, { newEventId: world.newId }), { newId: world.newId, links, shopTimeZone: DEFAULT_SHOP_TIME_ZONE });
   const onOrder = createOrderFeedHandler(shipping, world.clock.now);
   const onBilling = createBillingFeedHandler(shipping, world.clock.now);
   const read = (handle: (e: ConsumedEntry) => void) => (e: ConsumedEntry) => ({ at: later(e.updated, 1_000), run: () => world.db.transaction(() => handle(e)).immediate() });
