@@ -82,7 +82,7 @@ export function createApp(deps: AppDeps): OrderApp {
   const statusRouter = new Router().get('/status', access.operator, (ctx) => {
     const s = shippingFeed.status();
     ctx.set('Cache-Control', 'no-store');
-    ctx.body = { subscriptions: [{ ...s, parked: s.parked.map(({ entry: _e, ...p }) => p) }] };
+    ctx.body = { subscriptions: [s] };
   });
   for (const r of [feedRouter, orderRouter, statusRouter]) app.use(r.routes()).use(r.allowedMethods());
   return { app, handler: withFastPath(ops.metrics.observeFastPath(createFeedFastPath(feedOptions)), app.callback()), feed, publisher, orders, shippingFeed, ops, access };

@@ -75,7 +75,7 @@ export function createApp(deps: AppDeps): ShippingApp {
   const shipmentRouter = createShipmentRouter({ shipping, apiToken: access.clients, now });
   const statusRouter = new Router().get('/status', access.operator, (ctx) => {
     ctx.set('Cache-Control', 'no-store');
-    ctx.body = { subscriptions: [orderFeed, billingFeed].map((c) => { const s = c.status(); return { ...s, parked: s.parked.map(({ entry: _e, ...p }) => p) }; }) };
+    ctx.body = { subscriptions: [orderFeed, billingFeed].map((c) => c.status()) };
   });
   // Download links carry their own credential (a signature), so no guard of ours stands before them.
   const downloadRouter = createDownloadRouter({ shipping, links, shopTimeZone: config.shopTimeZone, now });

@@ -70,6 +70,9 @@ describe('The billing service', function () {
       const status = svc.orderFeed.status();
       expect(status.parked.map((p) => p.orderId)).to.deep.equal(['ORD-AAAAA-00003']);
       expect(status.parked[0]!.error).to.match(/"NARNIA" is not an ISO 3166-1 alpha-2 country code/);
+      const onStatus = (await call('GET', `${svc.url}/status`)).json() as { subscriptions: { parked: object[]; parkedTotal: number }[] };
+      expect(onStatus.subscriptions[0]!.parkedTotal).to.equal(1);
+      expect(onStatus.subscriptions[0]!.parked[0]).to.not.have.property('entry');
       expect(feedTypes()).to.deep.equal(['InvoiceIssued']);
       expect((await call('GET', `${svc.url}/invoices/ORD-AAAAA-00003`)).status).to.equal(404);
     });

@@ -83,6 +83,28 @@ describe('The consumer command line (runConsumerCli)', () => {
     expect(cli('parked', 'billing')).to.deep.include({ code: 0, lines: ['no parked entries in billing'] });
   });
 
+  it('lists every parked entry however many there are (read 500 at a time), and counts them all in positions', async () => {
+    orderFeed.db.transaction(() => {
+      for (let i = 1; i <= 1001; i++) {
+        broken.add(`ORD-MANY-${i}`);
+        orderFeed.append({ orderId: `ORD-MANY-${i}`, type: 'OrderPlaced' });
+      }
+    })();
+    expect(await orders.pollOnce()).to.include({ kind: 'read', parked: 1001, position: 1005 });
+    const listed = cli('parked', 'orders');
+    expect(listed.code).to.equal(0);
+    expect(listed.lines).to.have.length(1003);
+    expect(listed.lines.map((l) => Number(/ position (\d+) /.exec(l)?.[1]))).to.deep.equal([2, 3, ...Array.from({ length: 1001 }, (_, i) => 5 + i)]);
+    expect(listed.text).not.to.include('"payload"');
+    expect(cli('parked').lines).to.have.length(1003);
+    expect(cli('positions').lines[0]).to.match(/^orders {2}position 1005 of 1005 seen \(0 behind\), parked 1003, /);
+    // The last one, far beyond what /status shows, is replayed by its id.
+    broken.delete('ORD-MANY-1001');
+    const last = /^orders (\S+) position 1005 /.exec(listed.lines.at(-1)!)![1]!;
+    expect(cli('replay', 'orders', last)).to.deep.include({ code: 0, lines: [`replayed ${last}; its invoice is issued`] });
+    expect(cli('positions').lines[0]).to.include('parked 1002');
+  });
+
   it('replays a parked entry once its handler is fixed, with the entries of its order held behind it, in feed order', () => {
     const atomId = orders.parked()[0]!.atomId;
     broken.delete('ORD-BAD');

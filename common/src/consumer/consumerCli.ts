@@ -26,6 +26,9 @@ export function consumerCliUsage(serviceName: string, subscriptions: readonly st
 ${moreCommands.map((c) => `  ${c}\n`).join('')}Subscriptions: ${subscriptions.join(', ')}. Uses the same environment (DATA_DIR, ...) as the service.`;
 }
 
+/** How many parked entries the `parked` command reads at a time. */
+const PARKED_PAGE = 500;
+
 type Command =
   | { readonly kind: 'help' }
   | { readonly kind: 'positions' }
@@ -54,14 +57,23 @@ export function runConsumerCli(args: readonly string[], options: ConsumerCliOpti
       const width = Math.max(...consumers.map((c) => c.name.length));
       for (const c of consumers) {
         const s = c.status();
-        out(`${s.name.padEnd(width)} position ${s.position} of ${s.newestSeen} seen (${s.behind} behind), parked ${s.parked.length}, last success ${s.lastSuccessAt ?? 'never'}${s.lastError ? `, last error ${s.lastErrorAt}: ${s.lastError}` : ''}  ${s.feedUrl}`);
+        out(`${s.name.padEnd(width)} position ${s.position} of ${s.newestSeen} seen (${s.behind} behind), parked ${s.parkedTotal}, last success ${s.lastSuccessAt ?? 'never'}${s.lastError ? `, last error ${s.lastErrorAt}: ${s.lastError}` : ''}  ${s.feedUrl}`);
       }
       return 0;
     }
     case 'parked': {
-      const parked = (cmd.consumer ? [cmd.consumer] : consumers).flatMap((c) => c.parked());
-      if (parked.length === 0) out(cmd.consumer ? `no parked entries in ${cmd.consumer.name}` : 'no parked entries');
-      for (const p of parked) out(`${p.subscription} ${p.atomId} position ${p.position} ${p.type} order ${p.orderId} (${p.attempts} attempts, parked ${p.parkedAt}): ${p.error}`);
+      // Page by page, each printed as it is read: a lot of 100,000 parked entries never sits in memory.
+      let listed = 0;
+      for (const c of cmd.consumer ? [cmd.consumer] : consumers) {
+        for (let after = 0; ;) {
+          const page = c.parked({ after, limit: PARKED_PAGE });
+          for (const p of page) out(`${p.subscription} ${p.atomId} position ${p.position} ${p.type} order ${p.orderId} (${p.attempts} attempts, parked ${p.parkedAt}): ${p.error}`);
+          listed += page.length;
+          if (page.length < PARKED_PAGE) break;
+          after = page.at(-1)!.position;
+        }
+      }
+      if (listed === 0) out(cmd.consumer ? `no parked entries in ${cmd.consumer.name}` : 'no parked entries');
       return 0;
     }
     case 'replay': {

@@ -64,6 +64,14 @@ export const consumerMigrations: readonly Migration[] = [
       ALTER TABLE consumer_subscriptions ADD COLUMN walk_url TEXT;
     `,
   },
+  {
+    id: 'consumer-004-parked-by-position',
+    sql: `
+      -- /status lists the oldest parked entries and the CLI pages through them by position:
+      -- read from an index, not by sorting every parked row (with its entry) each time.
+      CREATE INDEX consumer_parked_position ON consumer_parked (name, position);
+    `,
+  },
 ];
 
 export interface SubscriptionRow {
@@ -86,8 +94,8 @@ export interface SubscriptionRow {
   readonly walkUrl: string | null;
 }
 
-/** A parked entry, as listed for operators. */
-export interface ParkedEntry {
+/** A parked entry as listed for operators: what it is and why it is parked, without the entry itself. */
+export interface ParkedSummary {
   readonly subscription: string;
   readonly atomId: string;
   readonly position: number;
@@ -96,6 +104,10 @@ export interface ParkedEntry {
   readonly error: string;
   readonly attempts: number;
   readonly parkedAt: string;
+}
+
+/** A parked entry, whole: what a replay runs through the handler again. */
+export interface ParkedEntry extends ParkedSummary {
   readonly entry: ConsumedEntry;
 }
 
@@ -104,6 +116,7 @@ const SUB_COLUMNS = `name, feed_url AS feedUrl, feed_id AS feedId, started, posi
   last_error AS lastError, last_error_at AS lastErrorAt, failures, page_url AS pageUrl, walk_url AS walkUrl`;
 
 interface ParkedRow { name: string; atom_id: string; position: number; entry: string; error: string; attempts: number; parked_at: string }
+interface ParkedSummaryRow { name: string; atom_id: string; position: number; type: string; order_id: string; error: string; attempts: number; parked_at: string }
 
 /** SQL for one subscription's state. Every method runs in the caller's transaction, if any. */
 export class ConsumerStore {
@@ -133,6 +146,9 @@ export class ConsumerStore {
       parkedOfOrder: db.prepare<[string, string], ParkedRow>('SELECT * FROM consumer_parked WHERE name = ? AND order_id = ? ORDER BY position'),
       parked: db.prepare<[string], ParkedRow>('SELECT * FROM consumer_parked WHERE name = ? ORDER BY position'),
       parkedCount: db.prepare<[string], number>('SELECT count(*) FROM consumer_parked WHERE name = ?').pluck(),
+      // The entry column stays in the database: only its type is read out of it.
+      parkedSummaries: db.prepare<[string, number, number], ParkedSummaryRow>(`SELECT name, atom_id, position, json_extract(entry, '$.type') AS type, order_id,
+        error, attempts, parked_at FROM consumer_parked WHERE name = ? AND position > ? ORDER BY position LIMIT ?`),
       parkedOne: db.prepare<[string, string], ParkedRow>('SELECT * FROM consumer_parked WHERE name = ? AND atom_id = ?'),
       unpark: db.prepare('DELETE FROM consumer_parked WHERE name = ? AND atom_id = ?'),
       updatePark: db.prepare('UPDATE consumer_parked SET error = ?, attempts = attempts + 1 WHERE name = ? AND atom_id = ?'),
@@ -170,6 +186,12 @@ export class ConsumerStore {
   }
   parked(): ParkedEntry[] { return this.#q.parked.all(this.#name).map(toParked); }
   parkedCount(): number { return this.#q.parkedCount.get(this.#name)!; }
+  /** Up to `limit` parked entries after position `after`, oldest first, without the entries themselves: a page of the list. */
+  parkedSummaries(after: number, limit: number): ParkedSummary[] {
+    return this.#q.parkedSummaries.all(this.#name, after, limit).map((r) => ({
+      subscription: r.name, atomId: r.atom_id, position: r.position, type: r.type, orderId: r.order_id, error: r.error, attempts: r.attempts, parkedAt: r.parked_at,
+    }));
+  }
   /** The parked entries of one order, oldest first. */
   parkedOfOrder(orderId: string): ParkedEntry[] { return this.#q.parkedOfOrder.all(this.#name, orderId).map(toParked); }
   parkedOne(atomId: string): ParkedEntry | undefined {

@@ -198,6 +198,28 @@ describe('FeedConsumer when the handler fails', () => {
     expect(c.status()).to.include({ position: 5 });
   });
 
+  it('shows on status only the oldest 100 parked entries, without the entries themselves, and how many are parked in all', async () => {
+    feed = await startTestFeedServer({ pageSize: 50 });
+    feed.db.transaction(() => { for (let i = 1; i <= 250; i++) feed.append({ orderId: `ORD-${i}` }); })();
+    db = consumerDb();
+    let healed = false;
+    c = consumer(db, feed.feedUrl, { maxAttempts: 1, handler: () => { if (!healed) throw new Error('the disk is full'); } });
+    expect(await c.pollOnce()).to.include({ kind: 'read', processed: 0, parked: 250, position: 250 });
+    const s = c.status();
+    expect(s.parkedTotal).to.equal(250);
+    expect(s.parked.map((p) => p.position)).to.deep.equal(range(1, 100));
+    expect(s.parked[0]).to.deep.include({ subscription: 'test', type: 'TestHappened', orderId: 'ORD-1', error: 'the disk is full', attempts: 1 });
+    expect(s.parked.every((p) => !('entry' in p))).to.equal(true);
+    expect(c.progress().parked).to.equal(250);
+    // All of them, or a page at a time after a position; a replay still finds an entry by its id.
+    expect(c.parked()).to.have.length(250);
+    const page = c.parked({ after: 100, limit: 20 });
+    expect(page.map((p) => p.position)).to.deep.equal(range(101, 120));
+    healed = true;
+    expect(c.replayParked(c.parked({ after: 249 })[0]!.atomId)).to.deep.equal({ ok: true, replayed: 1 });
+    expect(c.status()).to.deep.include({ parkedTotal: 249 });
+  });
+
   it('blocks the feed at the failing entry when configured to block', async () => {
     const { heal } = await setUp('block');
     for (let i = 0; i < 5; i++) expect((await c.pollOnce()).kind).to.equal('failed');

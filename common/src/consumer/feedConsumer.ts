@@ -3,7 +3,7 @@ import type { Dispatcher } from 'undici';
 import type { Db } from '../db/database.ts';
 import { createLogger, type Logger } from '../log/logger.ts';
 import { type ConsumedEntry, type FeedDocumentRead, readFeedDocument, scanFeedPage } from './atomReader.ts';
-import { ConsumerStore, type ParkedEntry, type SubscriptionRow } from './consumerStore.ts';
+import { ConsumerStore, type ParkedSummary, type SubscriptionRow } from './consumerStore.ts';
 import { FeedFetcher, type FetchTimeouts, type Validators } from './feedFetcher.ts';
 import { entriesAfter, FeedConsistencyError, firstOf, needsOlderPage, newestOf } from './readPlan.ts';
 
@@ -78,7 +78,10 @@ export interface ConsumerStatus extends SubscriptionRow {
   /** How old the oldest entry not yet applied is, in seconds (0 when caught up; null until a page was read since the start). */
   readonly lagSeconds: number | null;
   readonly retryAt: string | null;
-  readonly parked: readonly ParkedEntry[];
+  /** The oldest parked entries, at most STATUS_PARKED_LIMIT, without the entries themselves (all of them: `parked()`). */
+  readonly parked: readonly ParkedSummary[];
+  /** How many entries are parked in all. */
+  readonly parkedTotal: number;
   /** Since this process started. */
   readonly totals: { readonly polls: number; readonly requests: number; readonly bytes: number; readonly notModified: number; readonly failures: number };
 }
@@ -101,6 +104,9 @@ export interface ConsumerProgress {
 export type ReplayResult =
   | { readonly ok: true; readonly replayed: number }
   | { readonly ok: false; readonly reason: 'not-parked' | 'handler-failed' | 'earlier-entry-parked'; readonly error?: string };
+
+/** How many parked entries status() lists: a status page stays small however many are parked. */
+export const STATUS_PARKED_LIMIT = 100;
 
 /** The handler threw: the feed is fine, the entry is not (yet) applicable. */
 class HandlerFailed extends Error {
@@ -153,7 +159,10 @@ export class FeedConsumer {
 
   status(): ConsumerStatus {
     const row = this.#store.get();
-    return { ...row, behind: Math.max(0, row.newestSeen - row.position), lagSeconds: this.#lagSeconds(row), retryAt: this.#retryAt?.toISOString() ?? null, parked: this.#store.parked(), totals: { ...this.#totals } };
+    return {
+      ...row, behind: Math.max(0, row.newestSeen - row.position), lagSeconds: this.#lagSeconds(row), retryAt: this.#retryAt?.toISOString() ?? null,
+      parked: this.#store.parkedSummaries(0, STATUS_PARKED_LIMIT), parkedTotal: this.#store.parkedCount(), totals: { ...this.#totals },
+    };
   }
 
   progress(): ConsumerProgress {
@@ -177,7 +186,13 @@ export class FeedConsumer {
     if (next) this.#next = { position: next.position, updatedMs: Date.parse(next.updated) };
   }
 
-  parked(): ParkedEntry[] { return this.#store.parked(); }
+  /**
+   * The parked entries, oldest first, without the entries themselves: all of them, or a page of
+   * at most `limit` after position `after` (the last position of the page before).
+   */
+  parked(page: { readonly after?: number; readonly limit?: number } = {}): ParkedSummary[] {
+    return this.#store.parkedSummaries(page.after ?? 0, page.limit ?? -1);
+  }
 
   /**
    * Runs the handler again on a parked entry and then on the entries of the same order that were

@@ -24,7 +24,7 @@ export function statusOf(service: NotificationService) {
       return {
         name: s.name, feedUrl: s.feedUrl, position: s.position, lastEntryId: s.lastAtomId, newestSeen: s.newestSeen, behind: s.behind,
         lastSuccessAt: s.lastSuccessAt, lastError: s.lastError, lastErrorAt: s.lastErrorAt, failures: s.failures, retryAt: s.retryAt,
-        parked: s.parked.map(({ entry: _e, ...p }) => p), totals: s.totals,
+        parked: s.parked, parkedTotal: s.parkedTotal, totals: s.totals,
       };
     }),
     waitingOrders: service.store.waiting().map((o) => ({ orderId: o.orderId, missing: missingParts(o), readySince: o.readySince ?? null, overdue: o.overdue })),
