@@ -1,6 +1,4 @@
-import { existsSync } from 'node:fs';
-import { join } from 'node:path';
-import { ConfigError, createLogger, migrate, openDatabase, runConsumerCli } from '@shop/common';
+import { runServiceCli } from '@shop/common';
 import { createApp } from './app.ts';
 import { loadConfig } from './config.ts';
 import { migrations } from './db/migrations.ts';
@@ -9,33 +7,12 @@ import { migrations } from './db/migrations.ts';
  * Runs one operator command (positions, parked, replay, reset; see `help`) on shipping's own
  * database, found from the same environment as the service; returns the exit code.
  */
-export async function runCli(args: readonly string[], env: Readonly<Record<string, string | undefined>> = process.env, out: (line: string) => void = console.log): Promise<number> {
-  let config;
-  try {
-    config = loadConfig(env);
-  } catch (err) {
-    if (!(err instanceof ConfigError)) throw err;
-    out(`shipping-service: ${err.message}`);
-    return 2;
-  }
-  const file = join(config.dataDir, 'shipping.db');
-  // Opening a missing file would create an empty database and report nothing wrong.
-  if (!existsSync(file)) { out(`shipping-service: no database at ${file}: set DATA_DIR as for the service`); return 2; }
-  const db = openDatabase(file);
-  try {
-    migrate(db, migrations);
-    const { orderFeed, billingFeed } = createApp({ db, config, logger: createLogger({ service: 'shipping-cli' }, 'warn') });
-    try {
-      return runConsumerCli(args, {
-        consumers: [orderFeed, billingFeed], serviceName: 'shipping-service', out,
-        notes: { replayed: 'what it scheduled (and its entries on the shipping feed) is committed', reset: 'an entry already applied changes nothing' },
-      });
-    } finally {
-      await Promise.all([orderFeed.close(), billingFeed.close()]);
-    }
-  } finally {
-    db.close();
-  }
+export function runCli(args: readonly string[], env: Readonly<Record<string, string | undefined>> = process.env, out: (line: string) => void = console.log): Promise<number> {
+  return runServiceCli(args, env, out, {
+    serviceName: 'shipping-service', databaseFile: 'shipping.db', loadConfig, migrations,
+    consumers: (deps) => { const { orderFeed, billingFeed } = createApp(deps); return [orderFeed, billingFeed]; },
+    notes: { replayed: 'what it scheduled (and its entries on the shipping feed) is committed', reset: 'an entry already applied changes nothing' },
+  });
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) {
