@@ -1,0 +1,11 @@
+// The PostgreSQL engine, a subpath of its own (`@shop/common/pg`) so that a service on SQLite
+// never loads the driver.
+export { StreamVersionConflictError, inPgTransaction, isTransientConflict, isUniqueViolation, openPgPool, type PgPoolOptions, type PgQueryable, type PgTransactionOptions, type PgTx } from './pgDatabase.ts';
+export { MIGRATION_LOCK, migratePg, pendingPgMigrations } from './pgMigrate.ts';
+export { PgEventLog, pgEventLogMigrations, type NewEvent, type PgRecordedEvent } from './pgEventLog.ts';
+export { PgIdempotencyKeys, pgIdempotencyMigrations, type IdempotencyClaim } from './pgIdempotency.ts';
+export { PgFeedStore, feedChannel, pgFeedMigrations, type PgFeedStoreOptions } from './pgFeedStore.ts';
+export { PgConsumerStore, listPgSubscriptions, pgConsumerMigrations } from './pgConsumerStore.ts';
+export { PgListener, type PgListenerOptions } from './pgListener.ts';
+export { PgLeadership, type PgLeadershipOptions } from './pgLeadership.ts';
+export type { Pool as PgPool } from 'pg';
