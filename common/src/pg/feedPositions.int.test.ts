@@ -10,7 +10,8 @@ import { createTestDatabase, postgresqlPeer } from '../testing/postgres.ts';
 import { RolledBack } from '../testing/storeEngines.ts';
 import { el } from '../xml/xhtml.ts';
 import { inPgTransaction, openPgPool } from './pgDatabase.ts';
-import { PgFeedStore, pgFeedMigrations } from './pgFeedStore.ts';
+import { pgFeedMigrations } from './pgFeedMigrations.ts';
+import { PgFeedStore } from './pgFeedStore.ts';
 import { migratePg } from './pgMigrate.ts';
 
 const WRITERS = 6;

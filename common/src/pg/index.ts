@@ -4,7 +4,8 @@ export { StreamVersionConflictError, inPgTransaction, isTransientConflict, isUni
 export { MIGRATION_LOCK, migratePg, pendingPgMigrations } from './pgMigrate.ts';
 export { PgEventLog, pgEventLogMigrations, type NewEvent, type PgRecordedEvent } from './pgEventLog.ts';
 export { PgIdempotencyKeys, pgIdempotencyMigrations, type IdempotencyClaim } from './pgIdempotency.ts';
-export { PgFeedStore, feedChannel, pgFeedMigrations, type PgFeedStoreOptions } from './pgFeedStore.ts';
+export { feedChannel, pgFeedMigrations } from './pgFeedMigrations.ts';
+export { PgFeedStore, type PgFeedStoreOptions } from './pgFeedStore.ts';
 export { PgConsumerStore, listPgSubscriptions, pgConsumerMigrations } from './pgConsumerStore.ts';
 export { PgListener, type PgListenerOptions } from './pgListener.ts';
 export { PgLeadership, type PgLeadershipOptions } from './pgLeadership.ts';

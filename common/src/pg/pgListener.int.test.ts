@@ -7,7 +7,8 @@ import { createTestDatabase, postgresqlPeer } from '../testing/postgres.ts';
 import { RolledBack, rejection } from '../testing/storeEngines.ts';
 import { el } from '../xml/xhtml.ts';
 import { inPgTransaction, openPgPool } from './pgDatabase.ts';
-import { PgFeedStore, pgFeedMigrations } from './pgFeedStore.ts';
+import { pgFeedMigrations } from './pgFeedMigrations.ts';
+import { PgFeedStore } from './pgFeedStore.ts';
 import { PgListener } from './pgListener.ts';
 import { migratePg } from './pgMigrate.ts';
 

@@ -7,7 +7,7 @@ import { rejection } from '../testing/storeEngines.ts';
 import { openPgPool } from './pgDatabase.ts';
 import { pgConsumerMigrations } from './pgConsumerStore.ts';
 import { pgEventLogMigrations } from './pgEventLog.ts';
-import { pgFeedMigrations } from './pgFeedStore.ts';
+import { pgFeedMigrations } from './pgFeedMigrations.ts';
 import { pgIdempotencyMigrations } from './pgIdempotency.ts';
 import { migratePg, pendingPgMigrations } from './pgMigrate.ts';
 

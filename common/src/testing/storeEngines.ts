@@ -12,7 +12,8 @@ import { type FeedHead, type FeedPage, FeedStore, type StoredRendition, feedMigr
 import { PgConsumerStore, listPgSubscriptions, pgConsumerMigrations } from '../pg/pgConsumerStore.ts';
 import { type PgQueryable, inPgTransaction, openPgPool } from '../pg/pgDatabase.ts';
 import { PgEventLog, pgEventLogMigrations } from '../pg/pgEventLog.ts';
-import { PgFeedStore, pgFeedMigrations } from '../pg/pgFeedStore.ts';
+import { pgFeedMigrations } from '../pg/pgFeedMigrations.ts';
+import { PgFeedStore } from '../pg/pgFeedStore.ts';
 import { migratePg } from '../pg/pgMigrate.ts';
 import { requirePeer } from './peers.ts';
 import { createTestDatabase, postgresqlPeer } from './postgres.ts';
