@@ -7,3 +7,4 @@ export { describeFeedContract, exampleEntryFor, examplesOf } from './contractExa
 export { parsePrometheusText, scrapeMetrics, type ParsedMetrics, type Sample } from './prometheusText.ts';
 export { describeAccessControl, type AccessScenario, type Probe } from './accessScenario.ts';
 export { deciderSpecification, projectionSpecification, type DeciderThen, type ProjectionThen, type RefusalOf } from './deciderSpecification.ts';
+export { createTestDatabase, findPostgresBin, postgresqlPeer, requirePostgres, stopTestCluster, testCluster } from './postgres.ts';
