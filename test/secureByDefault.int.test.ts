@@ -50,8 +50,9 @@ const SERVICES = [
   { name: 'order-service', needs: ['API_TOKEN', 'FEED_READERS', 'OPERATORS'] },
   { name: 'billing-service', needs: ['API_TOKEN', 'FEED_READERS', 'OPERATORS'] },
   { name: 'shipping-service', needs: ['API_TOKEN', 'FEED_READERS', 'OPERATORS'] },
-  { name: 'notification-service', needs: ['OPERATORS'] },
-];
+  // Off loopback its "view in your browser" links need the address customers reach it at.
+  { name: 'notification-service', needs: ['OPERATORS'], env: { PUBLIC_URL: 'https://mail.shop.example' } },
+] as { name: string; needs: string[]; env?: Record<string, string> }[];
 
 describe('Secure by default on a network address', function () {
   this.timeout(2 * DEADLINE_MS + 10_000);
@@ -77,7 +78,7 @@ describe('Secure by default on a network address', function () {
       });
 
       it('starts with ALLOW_OPEN=1, with a warning saying what is open', async () => {
-        const r = run(s.name, join(dir.path, `${s.name}-open`), { ALLOW_OPEN: '1' });
+        const r = run(s.name, join(dir.path, `${s.name}-open`), { ALLOW_OPEN: '1', ...s.env });
         running.push(r);
         const lines = (): Record<string, unknown>[] => r.out().split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as Record<string, unknown>);
         const listening = await until('listening', () => lines().find((l) => l['msg'] === 'listening'), r);

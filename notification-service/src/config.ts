@@ -1,7 +1,7 @@
 import { join } from 'node:path';
-import { type AccessConfig, EnvReader, readAccessConfig, readLogLevel, readShopTimeZone, readShutdownDelay } from '@shop/common';
+import { type AccessConfig, EnvReader, isLoopbackHost, readAccessConfig, readLogLevel, readShopTimeZone, readShutdownDelay } from '@shop/common';
 import { validate as validCron } from 'node-cron';
-import { parseShard, type Shard, WHOLE } from './domain/shard.ts';
+import { formatShard, parseShard, type Shard, WHOLE } from './domain/shard.ts';
 
 export type PollSchedule = { readonly kind: 'interval'; readonly ms: number } | { readonly kind: 'cron'; readonly expression: string };
 
@@ -64,6 +64,16 @@ export function readConfig(env: Readonly<Record<string, string | undefined>> = p
   const host = r.string('HOST', '127.0.0.1');
   const urlHost = host.includes(':') ? `[${host}]` : host === '0.0.0.0' ? '127.0.0.1' : host;
   const feedToken = r.token('FEED_TOKEN');
+  // The view links must reach this service from a customer's mail client: off loopback, the
+  // address it listens on (0.0.0.0, a private address) is no such URL, so it must be said.
+  if (!isLoopbackHost(host) && r.optional('PUBLIC_URL') === undefined) {
+    r.problem(`PUBLIC_URL must be set when HOST (${host}) is not a loopback address: it is the base of every email's "view in your browser" link, this service as customers reach it (e.g. https://mail.shop.example)`);
+  }
+  // Each instance's database would generate a secret of its own, so a link reaching another
+  // instance behind the same PUBLIC_URL would not open.
+  if (shard.ok && shard.shard.count > 1 && r.optional('VIEW_LINK_SECRET') === undefined) {
+    r.problem(`VIEW_LINK_SECRET must be set when SHARD (${formatShard(shard.shard)}) names more than one instance: every instance must sign the "view in your browser" links with the same secret (at least 16 characters)`);
+  }
   const config: NotificationConfig = {
     port,
     host,

@@ -9,7 +9,7 @@ describe('readConfig', () => {
     });
 
     it('reads i/N', () => {
-      expect(readConfig({ SHARD: '1/3' }).shard).to.deep.equal({ index: 1, count: 3 });
+      expect(readConfig({ SHARD: '1/3', VIEW_LINK_SECRET: 'sixteen-chars-ok' }).shard).to.deep.equal({ index: 1, count: 3 });
     });
 
     it('refuses i not below N, N of 0 and anything not shaped i/N, naming the variable and the value', () => {
@@ -61,7 +61,20 @@ describe('readConfig', () => {
   describe('PUBLIC_URL and VIEW_LINK_SECRET (the "view in your browser" links)', () => {
     it('links to the service where it listens by default, and generates the secret (none configured)', () => {
       expect(readConfig({ PORT: '3014' })).to.deep.include({ publicUrl: 'http://127.0.0.1:3014', viewLinkSecret: undefined });
-      expect(readConfig({ HOST: '0.0.0.0', ALLOW_OPEN: '1' }).publicUrl).to.equal('http://127.0.0.1:3004');
+      expect(readConfig({ HOST: '::1' }).publicUrl).to.equal('http://[::1]:3004');
+    });
+
+    it('refuses a HOST other than loopback without PUBLIC_URL, naming it: the links would point at this machine', () => {
+      for (const host of ['0.0.0.0', '10.0.0.5', '::']) {
+        expect(() => readConfig({ HOST: host, ALLOW_OPEN: '1' }), host).to.throw(ConfigError, /PUBLIC_URL must be set when HOST .* is not a loopback address/);
+      }
+      expect(readConfig({ HOST: '0.0.0.0', ALLOW_OPEN: '1', PUBLIC_URL: 'https://mail.shop.example' }).publicUrl).to.equal('https://mail.shop.example');
+    });
+
+    it('refuses more than one shard without VIEW_LINK_SECRET, naming it: each instance would sign with its own', () => {
+      expect(() => readConfig({ SHARD: '1/2' })).to.throw(ConfigError, /VIEW_LINK_SECRET must be set when SHARD \(1\/2\) names more than one instance/);
+      expect(readConfig({ SHARD: '1/2', VIEW_LINK_SECRET: 'sixteen-chars-ok' }).viewLinkSecret).to.equal('sixteen-chars-ok');
+      expect(readConfig({ SHARD: '0/1' }).viewLinkSecret).to.equal(undefined);
     });
 
     it('reads a public base URL and a secret of at least 16 characters', () => {

@@ -23,7 +23,7 @@ interface Instance {
 
 async function startInstance(feeds: ShopFeeds, index: number, count: number): Promise<Instance> {
   const dir = tempDir();
-  const config = feeds.config(dir.path, { SHARD: `${index}/${count}` });
+  const config = feeds.config(dir.path, { SHARD: `${index}/${count}`, VIEW_LINK_SECRET: 'one-secret-for-every-instance' });
   const db = openDatabase(config.dbFile);
   migrate(db, notificationMigrations);
   const logLines: string[] = [];
