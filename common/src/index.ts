@@ -38,6 +38,6 @@ export { ServiceHealth, type Readiness } from './service/serviceHealth.ts';
 export { createOperations, type Operations, type OperationsOptions } from './service/operations.ts';
 export type { ConsumerProgress } from './consumer/feedConsumer.ts';
 export { createCommandHandler, type CommandHandler } from './command/commandHandler.ts';
-export type { CommandEngine, CommandRun, EngineMode, EventShape, Handled, HandleOptions, Returns } from './command/commandEngine.ts';
+export type { CommandEngine, CommandRules, EngineMode, EventShape, Handled, HandleOptions, Returns } from './command/commandEngine.ts';
 export { fold, planCommand, type Decider, type Decision, type Evolver, type PendingEvent, type Plan, type Projection, type ProjectionContext } from './command/decider.ts';
 export { SqliteCommandEngine } from './command/sqliteCommandEngine.ts';

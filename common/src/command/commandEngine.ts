@@ -28,12 +28,10 @@ export interface HandleOptions<S, E, Tx, M extends EngineMode> {
   readonly afterAppend?: (recorded: readonly RecordedEvent<E>[], tx: Tx, state: S) => Returns<M, void>;
 }
 
-/** One command for an engine to run: the service's rules, its projection, the stream and the command. */
-export interface CommandRun<S, C, E, D extends Decision<E>, Tx, M extends EngineMode> extends HandleOptions<S, E, Tx, M> {
+/** What an engine runs a command with: the service's rules and its projection. */
+export interface CommandRules<S, C, E, D extends Decision<E>> {
   readonly decider: Decider<S, C, E, D>;
   readonly projection: Projection<S, E>;
-  readonly streamId: string;
-  readonly command: C;
 }
 
 /** What came of a command: the decision, the state after it, and the events as recorded. */
@@ -62,7 +60,7 @@ export interface Handled<S, E, D> {
  *   violation on the stream's version, a serialization failure) it rolls back and runs `work`
  *   again, a few times: `work` is re-runnable because it reads what it decides on inside the
  *   transaction and `planCommand` is pure (new attempts draw new event ids).
- * - `execute(run)`: inside `transaction`, reads the stream with its version (its last event's
+ * - `execute(rules, streamId, command, options)`: inside `transaction`, reads the stream with its version (its last event's
  *   number in the stream), plans, appends each event at version + 1, + 2, ... so that a writer
  *   that moved the stream meanwhile makes the append fail (the optimistic check) and the
  *   command retry from the load; then the feed entries (their positions are the feed store's
@@ -77,5 +75,5 @@ export interface CommandEngine<Tx, M extends EngineMode> {
   /** A stream's current state: its events folded (the initial state for an unknown stream). */
   load<S, E extends EventShape>(decider: Evolver<S, E>, streamId: string, tx?: Tx): Returns<M, S>;
   /** Runs one command: load, decide, append events, project, append entries, `afterAppend`, in one transaction. */
-  execute<S, C, E extends EventShape, D extends Decision<E>>(run: CommandRun<S, C, E, D, Tx, M>): Returns<M, Handled<S, E, D>>;
+  execute<S, C, E extends EventShape, D extends Decision<E>>(rules: CommandRules<S, C, E, D>, streamId: string, command: C, options: HandleOptions<S, E, Tx, M>): Returns<M, Handled<S, E, D>>;
 }

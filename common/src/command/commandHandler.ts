@@ -1,4 +1,4 @@
-import type { CommandEngine, EngineMode, EventShape, Handled, HandleOptions, Returns } from './commandEngine.ts';
+import type { CommandEngine, CommandRules, EngineMode, EventShape, Handled, HandleOptions, Returns } from './commandEngine.ts';
 import type { Decider, Decision, Projection } from './decider.ts';
 
 /**
@@ -8,9 +8,7 @@ import type { Decider, Decision, Projection } from './decider.ts';
  * command writes nothing. With the SQLite engine everything returns at once; with an
  * asynchronous engine, the same calls return promises.
  */
-export interface CommandHandler<S, C, E extends EventShape, D extends Decision<E>, Tx, M extends EngineMode> {
-  readonly decider: Decider<S, C, E, D>;
-  readonly projection: Projection<S, E>;
+export interface CommandHandler<S, C, E extends EventShape, D extends Decision<E>, Tx, M extends EngineMode> extends CommandRules<S, C, E, D> {
   /** The stream's current state (the decider's initial state for a stream never written). */
   load(streamId: string, tx?: Tx): Returns<M, S>;
   /** Runs `command` against stream `streamId`. */
@@ -28,11 +26,12 @@ export function createCommandHandler<S, C, E extends EventShape, D extends Decis
   decider: Decider<S, C, E, D>,
   projection: Projection<S, E>,
 ): CommandHandler<S, C, E, D, Tx, M> {
+  const rules: CommandRules<S, C, E, D> = { decider, projection };
   return {
     decider,
     projection,
     load: (streamId, tx) => engine.load(decider, streamId, tx),
-    handle: (streamId, command, options) => engine.execute({ ...options, decider, projection, streamId, command }),
+    handle: (streamId, command, options) => engine.execute(rules, streamId, command, options),
     transaction: (work, tx) => engine.transaction(work, tx),
   };
 }

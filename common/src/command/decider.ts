@@ -68,7 +68,9 @@ export function planCommand<S, C, E, D extends Decision<E>>(
   projection: Projection<S, E>,
   loaded: S,
   command: C,
-  target: { readonly streamId: string; readonly recordedAt: string; readonly newEventId: () => string },
+  streamId: string,
+  recordedAt: string,
+  newEventId: () => string,
 ): Plan<S, E, D> {
   const decision = decider.decide(command, loaded);
   const decided: Decision<E> = decision;
@@ -76,9 +78,9 @@ export function planCommand<S, C, E, D extends Decision<E>>(
   let state = loaded;
   const pending: PendingEvent<S, E>[] = [];
   for (const event of decided.events) {
-    const eventId = target.newEventId();
+    const eventId = newEventId();
     state = decider.evolve(state, event);
-    const entry = projection(event, { eventId, streamId: target.streamId, state, recordedAt: target.recordedAt });
+    const entry = projection(event, { eventId, streamId, state, recordedAt });
     pending.push({ eventId, event, state, entry });
   }
   return { decision, state, pending };

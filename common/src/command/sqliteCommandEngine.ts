@@ -1,7 +1,7 @@
 import { type Db, inWriteTransaction } from '../db/database.ts';
 import { EventLog, type RecordedEvent } from '../db/eventLog.ts';
 import type { FeedStore } from '../feed/feedStore.ts';
-import type { CommandEngine, CommandRun, EventShape, Handled } from './commandEngine.ts';
+import type { CommandEngine, CommandRules, EventShape, Handled, HandleOptions } from './commandEngine.ts';
 import { type Decision, type Evolver, planCommand } from './decider.ts';
 
 /**
@@ -36,18 +36,19 @@ export class SqliteCommandEngine implements CommandEngine<Db, 'sync'> {
     return state;
   }
 
-  execute<S, C, E extends EventShape, D extends Decision<E>>(run: CommandRun<S, C, E, D, Db, 'sync'>): Handled<S, E, D> {
+  execute<S, C, E extends EventShape, D extends Decision<E>>(rules: CommandRules<S, C, E, D>, streamId: string, command: C, options: HandleOptions<S, E, Db, 'sync'>): Handled<S, E, D> {
+    const { recordedAt } = options;
     return this.transaction((tx) => {
-      const loaded = this.load(run.decider, run.streamId);
-      const plan = planCommand(run.decider, run.projection, loaded, run.command, { streamId: run.streamId, recordedAt: run.recordedAt, newEventId: this.#newEventId });
+      const loaded = this.load(rules.decider, streamId);
+      const plan = planCommand(rules.decider, rules.projection, loaded, command, streamId, recordedAt, this.#newEventId);
       const recorded: RecordedEvent<E>[] = [];
       for (const p of plan.pending) {
-        recorded.push(this.#log.append(run.streamId, p.eventId, p.event, run.recordedAt) as RecordedEvent<E>);
+        recorded.push(this.#log.append(streamId, p.eventId, p.event, recordedAt) as RecordedEvent<E>);
         if (p.entry) this.#feed.append(p.entry);
       }
       const decided: Decision<E> = plan.decision;
-      if (decided.ok) run.afterAppend?.(recorded, tx, plan.state);
+      if (decided.ok) options.afterAppend?.(recorded, tx, plan.state);
       return { decision: plan.decision, state: plan.state, recorded };
-    }, run.tx);
+    }, options.tx);
   }
 }

@@ -50,14 +50,9 @@ export class OrderStore {
         const seen = this.#findKey.get(idempotency.key);
         if (seen) return { kind: seen.request_hash === idempotency.requestHash ? 'replayed' : 'key-reused', orderId: seen.order_id };
       }
-      const { decision } = this.#commands.handle(command.orderId, command, {
-        recordedAt: command.at,
-        tx,
-        afterAppend: () => {
-          if (idempotency) this.#saveKey.run(idempotency.key, idempotency.requestHash, command.orderId, command.at);
-        },
-      });
+      const { decision } = this.#commands.handle(command.orderId, command, { recordedAt: command.at, tx });
       if (!decision.ok) throw new Error(`Order id collision on ${command.orderId}`);
+      if (idempotency) this.#saveKey.run(idempotency.key, idempotency.requestHash, command.orderId, command.at);
       return { kind: 'created', orderId: command.orderId };
     });
   }
