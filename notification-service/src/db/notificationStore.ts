@@ -63,7 +63,8 @@ export class NotificationStore {
       kill: db.prepare('UPDATE outbox SET attempts = attempts + 1, last_error = ?, dead_at = ? WHERE id = ?'),
       requeue: db.prepare(`UPDATE outbox SET dead_at = NULL, next_attempt_at = NULL, attempts = 0, last_error = NULL WHERE id = ? AND sent_at IS NULL`),
       requeueDead: db.prepare<[], { id: number }>('UPDATE outbox SET dead_at = NULL, next_attempt_at = NULL, attempts = 0, last_error = NULL WHERE dead_at IS NOT NULL RETURNING id'),
-      counts: db.prepare<[], { total: number; unsent: number }>('SELECT count(*) AS total, count(*) FILTER (WHERE sent_at IS NULL) AS unsent FROM outbox'),
+      // Neither reads a row: the sent count is kept by triggers (migration 004), the unsent ones are counted in outbox_unsent.
+      counts: db.prepare<[], { sent: number; unsent: number }>('SELECT (SELECT sent FROM outbox_sent_count) AS sent, (SELECT count(*) FROM outbox WHERE sent_at IS NULL) AS unsent'),
       unsentStates: db.prepare<[], { queued: number; failed: number; dead: number; oldest: string | null }>(
         `SELECT count(*) FILTER (WHERE dead_at IS NULL AND last_error IS NULL) AS queued, count(*) FILTER (WHERE dead_at IS NULL AND last_error IS NOT NULL) AS failed,
           count(*) FILTER (WHERE dead_at IS NOT NULL) AS dead, min(created_at) FILTER (WHERE dead_at IS NULL) AS oldest FROM outbox WHERE sent_at IS NULL`),
@@ -116,15 +117,18 @@ export class NotificationStore {
   requeue(id: number): boolean { return this.#q.requeue.run(id).changes === 1; }
   /** Requeues every dead letter; returns their ids. */
   requeueDead(): number[] { return this.#q.requeueDead.all().map((r) => r.id); }
-  counts(): { total: number; unsent: number } { return this.#q.counts.get()!; }
+  counts(): { total: number; unsent: number } {
+    const { sent, unsent } = this.#q.counts.get()!;
+    return { total: sent + unsent, unsent };
+  }
   /**
    * The outbox by state: `queued` (not tried yet), `failed` (the last try failed; it is tried
    * again at its next attempt time), `sent`, `dead` (given up on); and when the oldest email
    * still to be sent (dead letters aside) was queued.
    */
   outboxStates(): { queued: number; failed: number; sent: number; dead: number; oldestUnsentAt: string | null } {
-    const { total, unsent } = this.counts();
+    const { sent } = this.#q.counts.get()!;
     const u = this.#q.unsentStates.get()!;
-    return { queued: u.queued, failed: u.failed, sent: total - unsent, dead: u.dead, oldestUnsentAt: u.oldest };
+    return { queued: u.queued, failed: u.failed, sent, dead: u.dead, oldestUnsentAt: u.oldest };
   }
 }
