@@ -49,10 +49,12 @@ export class NotificationStore {
       insert: db.prepare('INSERT INTO outbox (key, order_id, kind, to_name, to_address, subject, html, text, message_id, created_at, template_version, template_data) VALUES (@key, @orderId, @kind, @toName, @toAddress, @subject, @html, @text, @messageId, @createdAt, @templateVersion, @templateData) ON CONFLICT (key) DO NOTHING'),
       byKey: db.prepare<[string], OutboxEmail>(`SELECT ${OUTBOX_COLUMNS} FROM outbox WHERE key = ?`),
       // Due now, unless an earlier pending email of the same order is not due yet: an order's
-      // emails go in the order they were decided. Dead ones hold nothing back.
-      due: db.prepare<[{ now: string }], OutboxEmail>(`SELECT ${OUTBOX_COLUMNS} FROM outbox o WHERE ${PENDING} AND (next_attempt_at IS NULL OR next_attempt_at <= @now)
+      // emails go in the order they were decided. Dead ones hold nothing back. Ids only, from
+      // the covering indexes (migration 004): the sender loads each email as it sends it.
+      dueIds: db.prepare<[{ now: string; after: number; limit: number }], { id: number; orderId: string }>(`SELECT id, order_id AS orderId FROM outbox o INDEXED BY outbox_pending
+        WHERE ${PENDING} AND id > @after AND (next_attempt_at IS NULL OR next_attempt_at <= @now)
         AND NOT EXISTS (SELECT 1 FROM outbox e WHERE e.order_id = o.order_id AND e.id < o.id AND e.sent_at IS NULL AND e.dead_at IS NULL AND e.next_attempt_at > @now)
-        ORDER BY id`),
+        ORDER BY id LIMIT @limit`),
       retrying: db.prepare<[number], OutboxEmail>(`SELECT ${OUTBOX_COLUMNS} FROM outbox WHERE ${PENDING} AND last_error IS NOT NULL ORDER BY id LIMIT ?`),
       dead: db.prepare<[number], OutboxEmail>(`SELECT ${OUTBOX_COLUMNS} FROM outbox WHERE dead_at IS NOT NULL ORDER BY id LIMIT ?`),
       list: db.prepare<[number], OutboxEmail>(`SELECT ${OUTBOX_COLUMNS} FROM outbox ORDER BY id DESC LIMIT ?`),
@@ -89,8 +91,11 @@ export class NotificationStore {
     return this.#q.insert.run({ templateVersion: null, templateData: null, ...email }).changes === 1;
   }
 
-  /** The pending emails the sender may try at `now`, in outbox order (see the query for the order rule). */
-  due(now: string): OutboxEmail[] { return this.#q.due.all({ now }); }
+  /**
+   * The ids (and orders) of the pending emails the sender may try at `now`, in outbox order after
+   * `after`, at most `limit` (see the query for the order rule). Reads no email's content.
+   */
+  dueIds(now: string, after: number, limit: number): { id: number; orderId: string }[] { return this.#q.dueIds.all({ now, after, limit }); }
   /** Pending emails whose last try failed, oldest first. */
   retrying(limit = 100): OutboxEmail[] { return this.#q.retrying.all(limit); }
   /** The dead letters, oldest first. */

@@ -38,6 +38,18 @@ describe('The outbox queries that run often', () => {
     for (const sql of queries) expect(readsNoRow(queryPlan(db, sql)), sql).to.deep.equal([]);
   });
 
+  it('finds the emails due from indexes alone, in batches, holding back an order behind its earlier email', () => {
+    const { db, ran, store } = setUp();
+    for (let n = 1; n <= 5; n++) store.enqueue(email(n, n === 4 ? 'ORD-2' : `ORD-${n}`));
+    store.markRetry(2, '451 try later', '2025-06-10T10:00:00Z');
+    store.markDead(3, 'permanent failure: 550', '2025-06-10T09:01:00Z');
+    ran.length = 0;
+    const now = '2025-06-10T09:05:00Z';
+    expect(store.dueIds(now, 0, 2)).to.deep.equal([{ id: 1, orderId: 'ORD-1' }, { id: 5, orderId: 'ORD-5' }]);
+    expect(store.dueIds(now, 5, 2)).to.deep.equal([]);
+    for (const sql of new Set(ran.map((r) => r.sql))) expect(readsNoRow(queryPlan(db, sql)), sql).to.deep.equal([]);
+  });
+
   it('keeps the sent count in step with the outbox, counting what was sent before the migration', () => {
     const db = openDatabase(':memory:');
     migrate(db, notificationMigrations.filter((m) => m.id !== 'notification-004-outbox-covering-indexes'));

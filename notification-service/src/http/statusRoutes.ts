@@ -39,6 +39,8 @@ function outboxStatus(service: NotificationService) {
   return {
     ...store.counts(),
     ...store.outboxStates(),
+    // Whether the mail server can be reached, and when it is tried again if not.
+    transport: service.sender.transportStatus(),
     retrying: store.retrying(50).map((e) => ({ id: e.id, orderId: e.orderId, kind: e.kind, attempts: e.attempts, lastError: e.lastError, nextAttemptAt: e.nextAttemptAt })),
     deadLetters: store.dead(200).map((e) => ({
       id: e.id, orderId: e.orderId, kind: e.kind, to: e.toAddress, subject: e.subject, attempts: e.attempts, lastError: e.lastError, deadAt: e.deadAt,

@@ -4,7 +4,7 @@ import type { Logger } from '@shop/common';
 import { DEFAULT_SHOP_TIME_ZONE } from '@shop/common/time';
 import nodemailer from 'nodemailer';
 import type { NotificationStore, OutboxEmail } from '../db/notificationStore.ts';
-import { afterFailure, classifyFailure, type DeliveryFailure, recipientAddressProblem, type RetryPolicy } from './deliveryFailure.ts';
+import { afterFailure, classifyFailure, type DeliveryFailure, recipientAddressProblem, retryDelayMs, type RetryPolicy } from './deliveryFailure.ts';
 import { buildMime } from './mimeMessage.ts';
 
 /** Delivers one finished RFC 5322 message. */
@@ -47,6 +47,18 @@ export function smtpTransport(url: string, from: string): MailTransport {
 
 export interface SendResult { readonly sent: number; readonly failed: number; readonly dead: number }
 
+/** The mail transport as the sender sees it: reachable, or backed off after it could not be reached. */
+export interface TransportStatus {
+  readonly name: string;
+  /** Tries in a row that could not reach the mail server; 0 once one does. */
+  readonly failures: number;
+  /** Since when it cannot be reached; null while it can. */
+  readonly failingSince: string | null;
+  readonly lastError: string | null;
+  /** No email is tried before then (the transport's own backoff); null while it can be reached. */
+  readonly retryAt: string | null;
+}
+
 export interface OutboxSenderOptions {
   readonly from: string;
   /** SHOP_TIME_ZONE: the zone of each message's Date header (default Europe/London). */
@@ -57,6 +69,8 @@ export interface OutboxSenderOptions {
   /** For the jitter of the backoff: [0, 1). */
   readonly random?: () => number;
   readonly afterDeliver?: (email: OutboxEmail) => void;
+  /** How many due ids a run reads at a time (default 100); each email's content is read only as it is sent. */
+  readonly batchSize?: number;
 }
 
 /**
@@ -67,7 +81,10 @@ export interface OutboxSenderOptions {
  * - a permanent failure (SMTP 5xx, a recipient address no server accepts): dead at once.
  * An order's later email waits while an earlier one is pending (its "on its way" must never
  * overtake its confirmation), but not behind a dead one: a dead letter holds nothing back. When
- * the mail server cannot be reached, the run ends there; the others keep their turn.
+ * the mail server cannot be reached, the run ends there, the others keep their turn, and the whole
+ * transport backs off (the same backoff as an email's), so an outage costs one try per backoff
+ * step rather than one per run. A run reads the due ids in batches and each email's content only
+ * when it sends it, so a long queue costs nothing while it cannot go.
  *
  * The MIME bytes are built once and stored before the first try, so every try, and a resend of a
  * dead letter, sends the same message. A crash after delivering but before marking it sent makes
@@ -75,6 +92,7 @@ export interface OutboxSenderOptions {
  */
 export class OutboxSender {
   #inFlight: Promise<SendResult> | undefined;
+  #transport: { failures: number; failingSince: string | null; lastError: string | null; retryAt: Date | null } = { failures: 0, failingSince: null, lastError: null, retryAt: null };
 
   constructor(
     private readonly store: NotificationStore,
@@ -92,35 +110,80 @@ export class OutboxSender {
 
   close(): void { this.transport.close(); }
 
+  /** Whether the mail server could be reached last time, and when it is tried again if not. */
+  transportStatus(): TransportStatus {
+    const t = this.#transport;
+    return { name: this.transport.name, failures: t.failures, failingSince: t.failingSince, lastError: t.lastError, retryAt: t.retryAt?.toISOString() ?? null };
+  }
+
   #now(): Date { return this.o.now?.() ?? new Date(); }
 
   async #run(): Promise<SendResult> {
     let sent = 0;
     let failed = 0;
     let dead = 0;
+    const start = this.#now();
+    // The mail server could not be reached: nothing is tried (or read) until its backoff is over.
+    if (this.#transport.retryAt && start < this.#transport.retryAt) return { sent, failed, dead };
+    const now = start.toISOString();
+    const batchSize = this.o.batchSize ?? 100;
     // Orders whose email failed in this run and waits for its next try: their later emails wait too.
     const held = new Set<string>();
-    for (const email of this.store.due(this.#now().toISOString())) {
-      if (held.has(email.orderId)) continue;
-      const failure = await this.#deliver(email);
-      if (!failure) { sent++; continue; }
-      const attempts = email.attempts + 1;
-      const next = afterFailure(failure, attempts, this.o.retry, this.#now(), this.o.random ?? Math.random);
-      const fields = { emailId: email.id, orderId: email.orderId, kind: email.kind, attempts, error: failure.message };
-      if (next.kind === 'dead') {
-        this.store.markDead(email.id, next.error, this.#now().toISOString());
-        this.o.logger.error('email dead-lettered', { ...fields, reason: next.error });
-        dead++;
-      } else {
-        this.store.markRetry(email.id, next.error, next.at.toISOString());
-        this.o.logger.warn('email not sent, will retry', { ...fields, nextAttemptAt: next.at.toISOString() });
-        held.add(email.orderId);
-        failed++;
+    let after = 0;
+    for (;;) {
+      const ids = this.store.dueIds(now, after, batchSize);
+      for (const { id, orderId } of ids) {
+        after = id;
+        if (held.has(orderId)) continue;
+        const email = this.store.email(id);
+        if (!email || email.sentAt !== null || email.deadAt !== null) continue;
+        const result = await this.#try(email, held);
+        if (result === 'sent') sent++;
+        else if (result === 'failed') failed++;
+        else dead++;
+        // Nothing else can go now; the rest keep their turn (and are not charged a try).
+        if (this.#transport.retryAt) return { sent, failed, dead };
       }
-      // Nothing else can go now; the rest keep their turn (and are not charged a try).
-      if (failure.connection) break;
+      if (ids.length < batchSize) return { sent, failed, dead };
     }
-    return { sent, failed, dead };
+  }
+
+  /** One email's try and what follows from it; a connection-level failure also backs the transport off. */
+  async #try(email: OutboxEmail, held: Set<string>): Promise<'sent' | 'failed' | 'dead'> {
+    const failure = await this.#deliver(email);
+    if (!failure) return 'sent';
+    const attempts = email.attempts + 1;
+    const next = afterFailure(failure, attempts, this.o.retry, this.#now(), this.o.random ?? Math.random);
+    const fields = { emailId: email.id, orderId: email.orderId, kind: email.kind, attempts, error: failure.message };
+    if (failure.connection) this.#unreachable(failure);
+    if (next.kind === 'dead') {
+      this.store.markDead(email.id, next.error, this.#now().toISOString());
+      this.o.logger.error('email dead-lettered', { ...fields, reason: next.error });
+      return 'dead';
+    }
+    this.store.markRetry(email.id, next.error, next.at.toISOString());
+    this.o.logger.warn('email not sent, will retry', { ...fields, nextAttemptAt: next.at.toISOString() });
+    held.add(email.orderId);
+    return 'failed';
+  }
+
+  /** The mail server could not be reached: no email is tried before the transport's backoff is over. */
+  #unreachable(failure: DeliveryFailure): void {
+    const t = this.#transport;
+    const now = this.#now();
+    t.failures++;
+    t.failingSince ??= now.toISOString();
+    t.lastError = failure.message;
+    t.retryAt = new Date(now.getTime() + retryDelayMs(t.failures, this.o.retry, this.o.random ?? Math.random));
+    this.o.logger.warn('mail server unreachable, delivery paused', { via: this.transport.name, failures: t.failures, since: t.failingSince, retryAt: t.retryAt.toISOString(), error: failure.message });
+  }
+
+  /** The mail server answered (or took the message): the transport's backoff is over. */
+  #reached(): void {
+    const t = this.#transport;
+    if (t.failures === 0) return;
+    this.o.logger.info('mail server reachable again', { via: this.transport.name, failures: t.failures, since: t.failingSince });
+    this.#transport = { failures: 0, failingSince: null, lastError: null, retryAt: null };
   }
 
   /** One try: undefined when delivered (and marked sent), else why not. */
@@ -130,10 +193,14 @@ export class OutboxSender {
     try {
       const raw = email.raw ?? this.store.setRaw(email.id, await buildMime(email, this.o.from, this.o.shopTimeZone ?? DEFAULT_SHOP_TIME_ZONE));
       await this.transport.deliver(email, raw);
+      this.#reached();
       this.o.afterDeliver?.(email);
       this.store.markSent(email.id, this.#now().toISOString(), this.transport.name);
     } catch (err) {
-      return classifyFailure(err);
+      const failure = classifyFailure(err);
+      // An answer about this message (a 4xx, a 5xx) comes from a server that was reached.
+      if (!failure.connection) this.#reached();
+      return failure;
     }
     this.o.logger.info('email sent', { emailId: email.id, orderId: email.orderId, kind: email.kind, messageId: email.messageId, via: this.transport.name, attempts: email.attempts + 1 });
     return undefined;

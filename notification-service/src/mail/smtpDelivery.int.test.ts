@@ -232,7 +232,7 @@ describe('Delivering the outbox over SMTP', () => {
     });
   });
 
-  it('retries when the connection is refused, ending the run there, and delivers once the server is up', async () => {
+  it('when the connection is refused, ends the run there, backs the whole transport off, and delivers once the server is up', async () => {
     await withSmtp({ peerDown: true }, async ({ feeds, service, peer, tick }) => {
       order(feeds, 'ORD-C1'); order(feeds, 'ORD-C2');
       await service.cycle();
@@ -240,12 +240,15 @@ describe('Delivering the outbox over SMTP', () => {
       expect(first!.lastError).to.match(/ECONNREFUSED/);
       expect(first).to.include({ attempts: 1, deadAt: null, nextAttemptAt: '2025-06-10T09:00:30.000Z' });
       expect(second, 'the run ended at the refused connection: the next email keeps its turn').to.include({ attempts: 0, lastError: null });
+      expect(service.sender.transportStatus()).to.deep.include({ name: 'smtp', failures: 1, retryAt: '2025-06-10T09:00:30.000Z' });
+      expect(service.sender.transportStatus().lastError).to.match(/ECONNREFUSED/);
       await peer.start(Number(new URL(service.config.smtpUrl!).port));
       await service.cycle();
-      expect(peer.subjects()).to.deep.equal([confirmed('ORD-C2')]);
+      expect(peer.subjects(), 'the transport waits out its backoff').to.deep.equal([]);
       tick(30_000);
       await service.cycle();
-      expect(peer.subjects()).to.deep.equal([confirmed('ORD-C2'), confirmed('ORD-C1')]);
+      expect(peer.subjects()).to.deep.equal([confirmed('ORD-C1'), confirmed('ORD-C2')]);
+      expect(service.sender.transportStatus()).to.deep.include({ failures: 0, retryAt: null });
     });
   });
 
