@@ -6,6 +6,7 @@ export { PgEventLog, pgEventLogMigrations, type NewEvent, type PgRecordedEvent }
 export { PgIdempotencyKeys, pgIdempotencyMigrations, type IdempotencyClaim } from './pgIdempotency.ts';
 export { feedChannel, pgFeedMigrations } from './pgFeedMigrations.ts';
 export { PgFeedStore, type PgFeedStoreOptions } from './pgFeedStore.ts';
+export { PgCommandEngine, type PgCommandEngineOptions } from './pgCommandEngine.ts';
 export { PgConsumerStore, listPgSubscriptions, pgConsumerMigrations } from './pgConsumerStore.ts';
 export { PgListener, type PgListenerOptions } from './pgListener.ts';
 export { PgLeadership, type PgLeadershipOptions } from './pgLeadership.ts';
