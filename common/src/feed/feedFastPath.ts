@@ -4,6 +4,7 @@ import { SECURITY_HEADERS } from '../http/baseApp.ts';
 import { type Credentials, setPrincipal } from '../http/credentials.ts';
 import { CODINGS, type Coding, isNotModified, representationHeaders } from '../http/representation.ts';
 import { requestIdFrom } from '../http/requestContext.ts';
+import type { EngineMode } from '../command/commandEngine.ts';
 import type { FeedPublisher } from './feedPublisher.ts';
 import { FEED_MEDIA_TYPES, cacheTierSeconds } from './feedRoutes.ts';
 
@@ -13,9 +14,10 @@ import { FEED_MEDIA_TYPES, cacheTierSeconds } from './feedRoutes.ts';
  * uses (same negotiation library, same headers, same 304 rule) and hands everything else to
  * Koa untouched: a 200, a long poll (`Prefer`), any other path. A protected feed is checked
  * here exactly as the Koa route checks it (the same Credentials): a request without a good
- * credential goes to Koa, which answers its 401.
+ * credential goes to Koa, which answers its 401. Over PostgreSQL it answers from the head held
+ * in memory (kept fresh by this process's commits and other instances' NOTIFY), never a query.
  */
-export function createFeedFastPath(o: { publisher: FeedPublisher; baseUrl: string; readers?: Credentials }): (req: IncomingMessage, res: ServerResponse) => boolean {
+export function createFeedFastPath(o: { publisher: FeedPublisher<EngineMode>; baseUrl: string; readers?: Credentials }): (req: IncomingMessage, res: ServerResponse) => boolean {
   return (req, res) => {
     if (req.url !== '/feed' || (req.method !== 'GET' && req.method !== 'HEAD')) return false;
     const inm = req.headers['if-none-match'];
@@ -24,7 +26,9 @@ export function createFeedFastPath(o: { publisher: FeedPublisher; baseUrl: strin
     if (o.readers?.protected && !principal) return false;
     const choice = negotiated(req);
     if (choice === undefined) return false;
-    const rep = o.publisher.subscription(o.baseUrl, choice.html);
+    // On PostgreSQL, the head kept in memory; while it is not known to be fresh, Koa answers.
+    const rep = o.publisher.subscriptionNow(o.baseUrl, choice.html);
+    if (rep === undefined) return false;
     const headers = representationHeaders(rep, choice.coding);
     if (inm !== headers['ETag'] && !isNotModified(inm, undefined, headers['ETag']!, rep.lastModifiedMs)) return false;
     let all = WITH_SECURITY.get(headers);

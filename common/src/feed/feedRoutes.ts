@@ -3,11 +3,13 @@ import type { Context } from 'koa';
 import { requireCredential } from '../http/accessControl.ts';
 import type { Credentials, Principal } from '../http/credentials.ts';
 import { HttpProblem, notFound } from '../http/problem.ts';
-import { type Representation, sendRepresentation } from '../http/representation.ts';
+import type { EngineMode } from '../command/commandEngine.ts';
+import { type AsyncRepresentation, sendRepresentation } from '../http/representation.ts';
 import type { FeedPublisher } from './feedPublisher.ts';
 
 export interface FeedRoutesOptions {
-  readonly publisher: FeedPublisher;
+  /** Over SQLite's store or PostgreSQL's: the routes await either. */
+  readonly publisher: FeedPublisher<EngineMode>;
   /** The public base URL the links are built from (PUBLIC_URL). */
   readonly baseUrl: string;
   /**
@@ -46,21 +48,21 @@ export function createFeedRouter(o: FeedRoutesOptions): Router {
     const html = wantsHtml(ctx);
     const wait = html ? 0 : Math.min(preferredWait(ctx.get('Prefer')), o.longPollMaxSeconds);
     if (wait > 0) {
-      const before = publisher.subscription(baseUrl, false);
+      const before = await publisher.subscription(baseUrl, false);
       // Wait only for a client that already has the current document; anyone else is answered now.
       if (ctx.get('If-None-Match').includes(before.etag)) {
         const abort = new AbortController();
         ctx.req.once('close', () => abort.abort());
-        await publisher.waitForEntryAfter(publisher.store.head().lastPosition, wait * 1000, abort.signal);
+        await publisher.waitForEntryAfter((await publisher.head()).lastPosition, wait * 1000, abort.signal);
       }
       ctx.set('Preference-Applied', `wait=${wait}`);
     }
-    send(ctx, publisher.subscription(baseUrl, html));
+    await send(ctx, await publisher.subscription(baseUrl, html));
   });
 
-  router.get('/feed/archive/:page', guard, (ctx) => {
+  router.get('/feed/archive/:page', guard, async (ctx) => {
     const n = parsePage(ctx.params['page']);
-    const found = n === undefined ? { kind: 'missing' as const } : publisher.archive(n, baseUrl, wantsHtml(ctx));
+    const found = n === undefined ? { kind: 'missing' as const } : await publisher.archive(n, baseUrl, wantsHtml(ctx));
     switch (found.kind) {
       case 'archive':
         return send(ctx, found.rep);
@@ -77,10 +79,10 @@ export function createFeedRouter(o: FeedRoutesOptions): Router {
     }
   });
 
-  router.get('/feed/entries/:key', guard, (ctx) => {
-    const rep = publisher.entry(ctx.params['key'] ?? '', baseUrl, wantsHtml(ctx));
+  router.get('/feed/entries/:key', guard, async (ctx) => {
+    const rep = await publisher.entry(ctx.params['key'] ?? '', baseUrl, wantsHtml(ctx));
     if (!rep) throw notFound(`There is no entry ${ctx.params['key']}`);
-    send(ctx, rep);
+    await send(ctx, rep);
   });
 
   router.get('/service', guard, (ctx) => send(ctx, publisher.serviceDocument(baseUrl)));
@@ -88,10 +90,10 @@ export function createFeedRouter(o: FeedRoutesOptions): Router {
   return router;
 }
 
-function send(ctx: Context, rep: Representation): void {
-  sendRepresentation(ctx, rep);
+function send(ctx: Context, rep: AsyncRepresentation): void | Promise<void> {
   const seconds = cacheTierSeconds(ctx.state['principal'] as Principal | undefined, rep.cacheControl);
   if (seconds !== undefined) ctx.set('X-Accel-Expires', seconds);
+  return sendRepresentation(ctx, rep);
 }
 
 /**

@@ -47,6 +47,11 @@ export interface Representation {
   readonly body: () => EncodedBody;
 }
 
+/** A representation whose bytes may need a query first (a feed on a server database). */
+export interface AsyncRepresentation extends Omit<Representation, 'body'> {
+  readonly body: () => EncodedBody | Promise<EncodedBody>;
+}
+
 const CODING_SUFFIX = { identity: '', gzip: '-gzip', br: '-br' } as const;
 export type Coding = keyof typeof CODING_SUFFIX;
 /** The codings offered, best first, as `accepts` (and so Koa) negotiates them. */
@@ -56,7 +61,7 @@ export const CODINGS: Coding[] = ['br', 'gzip', 'identity'];
  * The validator and cache headers of a representation in one coding: the same for its 200 and
  * its 304, whichever code path sends them.
  */
-export function representationHeaders(rep: Representation, coding: Coding): Readonly<Record<string, string>> {
+export function representationHeaders(rep: Omit<Representation, 'body'>, coding: Coding): Readonly<Record<string, string>> {
   const lastModified = rep.lastModifiedMs === undefined ? undefined : lastModifiedHeader(rep.lastModifiedMs);
   // Pollers ask for the same few representations over and over: build each header set once.
   const key = `${rep.etag}\0${coding}\0${lastModified}\0${rep.cacheControl}`;
@@ -82,7 +87,10 @@ const HEADER_SETS = new Map<string, Readonly<Record<string, string>>>();
  * Answers a GET/HEAD from a representation: picks the coding, sets the validators and cache
  * headers, and answers 304 (same headers, no body) when the request's validators match.
  */
-export function sendRepresentation(ctx: Context, rep: Representation): void {
+export function sendRepresentation(ctx: Context, rep: Representation): void;
+/** With an asynchronous body: await it (a 304 returns at once). */
+export function sendRepresentation(ctx: Context, rep: AsyncRepresentation): void | Promise<void>;
+export function sendRepresentation(ctx: Context, rep: AsyncRepresentation): void | Promise<void> {
   const coding = (ctx.acceptsEncodings(CODINGS) || 'identity') as Coding;
   const headers = representationHeaders(rep, coding);
   ctx.status = 200;
@@ -94,7 +102,9 @@ export function sendRepresentation(ctx: Context, rep: Representation): void {
   const body = rep.body();
   ctx.type = rep.contentType;
   if (coding !== 'identity') ctx.set('Content-Encoding', coding);
+  if (body instanceof Promise) return body.then((b) => { ctx.body = b[coding]; });
   ctx.body = body[coding];
+  return undefined;
 }
 
 /**

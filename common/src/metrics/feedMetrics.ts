@@ -1,11 +1,12 @@
 import { Counter, Gauge } from 'prom-client';
+import type { EngineMode } from '../command/commandEngine.ts';
 import type { FeedPublisher } from '../feed/feedPublisher.ts';
 import { type ServiceMetrics, setCounter } from './serviceMetrics.ts';
 
 /** A feed this service publishes, named as its readers name their subscription to it (`orders`). */
 export interface PublishedFeed {
   readonly name: string;
-  readonly publisher: FeedPublisher;
+  readonly publisher: FeedPublisher<EngineMode>;
   /** Where its routes are mounted (default `/feed`: `/feed`, `/feed/archive/:page`, ...). */
   readonly path?: string;
 }
@@ -38,7 +39,8 @@ export function registerFeedMetrics(metrics: ServiceMetrics, feeds: readonly Pub
     if (r.route === '/auth/feed') authChecks.inc({ reader: readerLabel(r.principal?.name, r.status) });
   });
 
-  const startedAt = new Map(feeds.map((f) => [f.name, f.publisher.store.head().lastPosition]));
+  const startedAt = new Map<string, number>();
+  for (const f of feeds) { const h = f.publisher.headNow(); if (h) startedAt.set(f.name, h.lastPosition); }
   for (const f of feeds) {
     const path = f.path ?? '/feed';
     const labels = { feed: f.name };
@@ -52,10 +54,14 @@ export function registerFeedMetrics(metrics: ServiceMetrics, feeds: readonly Pub
 
   metrics.beforeScrape(() => {
     for (const { name, publisher } of feeds) {
-      const h = publisher.store.head();
-      head.set({ feed: name }, h.lastPosition);
-      headTime.set({ feed: name }, h.lastUpdatedMs / 1000);
-      setCounter(appended, { feed: name }, Math.max(0, h.lastPosition - (startedAt.get(name) ?? 0)));
+      // On PostgreSQL, the head held in memory (the gauges skip a scrape while it is not known).
+      const h = publisher.headNow();
+      if (h) {
+        if (!startedAt.has(name)) startedAt.set(name, h.lastPosition);
+        head.set({ feed: name }, h.lastPosition);
+        headTime.set({ feed: name }, h.lastUpdatedMs / 1000);
+        setCounter(appended, { feed: name }, Math.max(0, h.lastPosition - startedAt.get(name)!));
+      }
       setCounter(rendered, { feed: name }, publisher.stats.renders);
       waiting.set({ feed: name }, publisher.waiting);
     }
