@@ -5,9 +5,9 @@ import { createLogger, type Logger } from '../log/logger.ts';
 import type { ConsumedEntry } from './atomReader.ts';
 import { ConsumerOperations, type ConsumerProgress, type ConsumerStatus, type PollState, type ReplayResult } from './consumerOperations.ts';
 import { ConsumerStore, type ParkedSummary } from './consumerStore.ts';
-import { errorMessage } from './entryApplier.ts';
+import { EntryApplier, errorMessage } from './entryApplier.ts';
 import { FeedFetcher, type FetchTimeouts } from './feedFetcher.ts';
-import { FeedReadLoop, type PollResult } from './feedReadLoop.ts';
+import { FeedReadLoop, type PollResult, sqliteReadLoopStore } from './feedReadLoop.ts';
 
 // The consumer in three parts: this class (options, polling, backoff), the read loop
 // (feedReadLoop.ts, with entryApplier.ts applying entries) and the operator API (consumerOperations.ts).
@@ -77,7 +77,7 @@ export class FeedConsumer {
     this.#store.ensure(options.feedUrl);
     this.#fetcher = new FeedFetcher({ dispatcher: options.dispatcher, timeouts: options.timeouts, maxBodyBytes: options.maxBodyBytes ?? 8 * 1024 * 1024, token: options.token, origin: options.feedUrl, allowedOrigins: options.allowedOrigins });
     const deps = { db, store: this.#store, log: this.#log, now: this.#now };
-    this.#loop = new FeedReadLoop({ ...deps, fetcher: this.#fetcher, options, noteNext: (next) => { this.#state.next = next; } });
+    this.#loop = new FeedReadLoop({ ...deps, store: sqliteReadLoopStore(db, this.#store), applier: new EntryApplier({ ...deps, options }), fetcher: this.#fetcher, options, noteNext: (next) => { this.#state.next = next; } });
     this.#ops = new ConsumerOperations({ ...deps, name: options.name, handler: options.handler, state: this.#state });
   }
 

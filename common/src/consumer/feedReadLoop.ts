@@ -1,8 +1,8 @@
 import type { Db } from '../db/database.ts';
 import type { Logger } from '../log/logger.ts';
 import { type ConsumedEntry, type FeedDocumentRead, readFeedDocument, scanFeedPage } from './atomReader.ts';
-import type { ConsumerStore } from './consumerStore.ts';
-import { EntryApplier, type ReadProgress } from './entryApplier.ts';
+import type { ConsumerStore, SubscriptionRow } from './consumerStore.ts';
+import type { ReadProgress } from './entryApplier.ts';
 import type { FeedSubscriptionOptions } from './feedConsumer.ts';
 import type { FeedFetcher, Validators } from './feedFetcher.ts';
 import { entriesAfter, FeedConsistencyError, firstOf, needsOlderPage, newestOf } from './readPlan.ts';
@@ -16,11 +16,13 @@ export type PollResult =
   | ({ readonly kind: 'read'; readonly processed: number; readonly parked: number; readonly position: number; readonly newest: number } & Readonly<Cost>)
   | ({ readonly kind: 'started-at-now'; readonly position: number } & Readonly<Cost>)
   | { readonly kind: 'backing-off'; readonly retryAt: string }
+  /** Another instance applies this subscription (PostgreSQL): this one did not poll. */
+  | { readonly kind: 'following'; readonly retryAt: string }
   | ({ readonly kind: 'failed'; readonly error: string; readonly retryAt: string } & Readonly<Cost>)
   | { readonly kind: 'aborted' };
 
 /** What a read that did not throw did: the poll adds backing off and failing around it. */
-export type ReadResult = Exclude<PollResult, { readonly kind: 'backing-off' | 'failed' }>;
+export type ReadResult = Exclude<PollResult, { readonly kind: 'backing-off' | 'following' | 'failed' }>;
 
 /**
  * The entry after the read position and its commit time, as last seen on a page: what the lag in
@@ -29,13 +31,60 @@ export type ReadResult = Exclude<PollResult, { readonly kind: 'backing-off' | 'f
  */
 export interface NextEntry { readonly position: number; readonly updatedMs: number }
 
+/**
+ * Where the read loop keeps the read position: SQLite's ConsumerStore (synchronous, see
+ * sqliteReadLoopStore) or PostgreSQL's (async). The loop awaits each call either way; only a few
+ * are made per page, the entries themselves go through the PageApplier.
+ */
+export interface ReadLoopStore {
+  get(): SubscriptionRow | Promise<SubscriptionRow>;
+  setFeedId(feedId: string): void | Promise<void>;
+  setPage(url: string | null): void | Promise<void>;
+  setWalk(url: string | null): void | Promise<void>;
+  setNewestSeen(n: number): void | Promise<void>;
+  /** In one transaction: stand after `last` (the newest entry of the head document), on the subscription document. */
+  startAtNow(last: ConsumedEntry | undefined, feedId: string, validators: Validators | undefined, at: string, newestSeen: number): void | Promise<void>;
+  /** In one transaction: the poll succeeded, with these validators kept for the next conditional GET (or none). */
+  finishRead(validators: Validators | undefined, at: string, newestSeen: number): void | Promise<void>;
+  /** A 304: the poll succeeded and nothing changed. */
+  recordSuccess(at: string, newestSeen: number): void | Promise<void>;
+}
+
+/** Applies a page's new entries and moves `state` with them (EntryApplier on SQLite). */
+export interface PageApplier {
+  applyPage(todo: readonly ConsumedEntry[], state: ReadProgress): void | Promise<void>;
+}
+
+/** The ReadLoopStore of a SQLite subscription. */
+export function sqliteReadLoopStore(db: Db, store: ConsumerStore): ReadLoopStore {
+  return {
+    get: () => store.get(),
+    setFeedId: (feedId) => store.setFeedId(feedId),
+    setPage: (url) => store.setPage(url),
+    setWalk: (url) => store.setWalk(url),
+    setNewestSeen: (n) => store.setNewestSeen(n),
+    recordSuccess: (at, newestSeen) => store.recordSuccess(at, newestSeen),
+    startAtNow: (last, feedId, validators, at, newestSeen) => db.transaction(() => {
+      if (last) store.advance(0, last);
+      store.setFeedId(feedId);
+      store.setPage(null);
+      store.setValidators(validators);
+      store.recordSuccess(at, newestSeen);
+    }).immediate(),
+    finishRead: (validators, at, newestSeen) => db.transaction(() => {
+      store.setValidators(validators);
+      store.recordSuccess(at, newestSeen);
+    }).immediate(),
+  };
+}
+
 export interface FeedReadLoopDeps {
-  readonly db: Db;
-  readonly store: ConsumerStore;
+  readonly store: ReadLoopStore;
+  readonly applier: PageApplier;
   readonly fetcher: FeedFetcher;
   readonly log: Logger;
   readonly now: () => Date;
-  readonly options: FeedSubscriptionOptions;
+  readonly options: Pick<FeedSubscriptionOptions, 'feedUrl' | 'startAt' | 'longPollSeconds'>;
   /** Told each time the entry after the read position is seen on a page (for the lag in seconds). */
   readonly noteNext: (next: NextEntry) => void;
 }
@@ -60,22 +109,20 @@ interface ReadState extends ReadProgress {
  * the read position in the same transaction. FeedConsumer runs it once per poll.
  */
 export class FeedReadLoop {
-  readonly #db: Db;
-  readonly #store: ConsumerStore;
+  readonly #store: ReadLoopStore;
   readonly #fetcher: FeedFetcher;
   readonly #now: () => Date;
-  readonly #o: FeedSubscriptionOptions;
+  readonly #o: FeedReadLoopDeps['options'];
   readonly #onNext: (next: NextEntry) => void;
-  readonly #applier: EntryApplier;
+  readonly #applier: PageApplier;
 
   constructor(deps: FeedReadLoopDeps) {
-    this.#db = deps.db;
     this.#store = deps.store;
     this.#fetcher = deps.fetcher;
     this.#now = deps.now;
     this.#o = deps.options;
     this.#onNext = deps.noteNext;
-    this.#applier = new EntryApplier(deps);
+    this.#applier = deps.applier;
   }
 
   /**
@@ -87,7 +134,7 @@ export class FeedReadLoop {
    * entry by entry, so a fault loses at most the page in hand.
    */
   async read(cost: Cost, signal: AbortSignal | undefined): Promise<ReadResult> {
-    const sub = this.#store.get();
+    const sub = await this.#store.get();
     const state: ReadState = { position: sub.position, lastAtomId: sub.lastAtomId, newest: sub.newestSeen, feedId: sub.feedId, pageUrl: sub.pageUrl, processed: 0, parked: 0 };
     let page: Page;
     if (sub.started === 1 && sub.pageUrl !== null) {
@@ -98,19 +145,13 @@ export class FeedReadLoop {
       cost.requests++;
       cost.bytes += head.bytes;
       if (head.kind === 'not-modified') {
-        this.#store.recordSuccess(this.#now().toISOString(), 0);
+        await this.#store.recordSuccess(this.#now().toISOString(), 0);
         return { kind: 'not-modified', ...cost };
       }
-      page = { url: head.url, doc: this.#parse(head.text, head.url, state), validators: head.validators };
+      page = { url: head.url, doc: await this.#parse(head.text, head.url, state), validators: head.validators };
       if (sub.started === 0 && (this.#o.startAt ?? 'beginning') === 'now') {
         const last = page.doc.entries.at(-1);
-        this.#db.transaction(() => {
-          if (last) this.#store.advance(0, last);
-          this.#store.setFeedId(page.doc.feedId);
-          this.#store.setPage(null);
-          this.#store.setValidators(head.validators);
-          this.#store.recordSuccess(this.#now().toISOString(), state.newest);
-        }).immediate();
+        await this.#store.startAtNow(last, page.doc.feedId, head.validators, this.#now().toISOString(), state.newest);
         return { kind: 'started-at-now', position: last?.position ?? 0, ...cost };
       }
     }
@@ -121,7 +162,7 @@ export class FeedReadLoop {
       // next-archive, so the walk would otherwise start over from the head at every poll).
       page = await this.#walkBack(await this.#fetchPage(sub.walkUrl, state, cost, signal), state, cost, signal);
     }
-    if (state.feedId === null) this.#store.setFeedId(page.doc.feedId);
+    if (state.feedId === null) await this.#store.setFeedId(page.doc.feedId);
     state.feedId = page.doc.feedId;
 
     // The subscription document a walk back started from: the forward read ends with it, unfetched.
@@ -135,26 +176,23 @@ export class FeedReadLoop {
       if (!first && page.doc.archive && todo.length === 0) {
         throw new FeedConsistencyError(`next-archive leads back: ${page.url} holds nothing after position ${state.position}`);
       }
-      this.#standIn(state, page.doc.archive ? page.url : null);
+      await this.#standIn(state, page.doc.archive ? page.url : null);
       if (signal?.aborted) return { kind: 'aborted' };
       try {
-        this.#applier.applyPage(todo, state);
+        await this.#applier.applyPage(todo, state);
       } finally {
         this.#noteNext(todo, state.position);
       }
       if (!page.doc.archive) break;
       // This archive is done: stand before the next page, so a restart does not read this one again.
       const next = page.doc.nextArchive ?? this.#o.feedUrl;
-      this.#standIn(state, next);
+      await this.#standIn(state, next);
       if (signal?.aborted) return { kind: 'aborted' };
       if (held && firstOf(held.doc) === state.position + 1) [page, held] = [held, undefined];
       else page = await this.#fetchPage(next, state, cost, signal);
     }
-    this.#db.transaction(() => {
-      // A later 304 must mean "nothing you have not processed", so keep validators only when caught up.
-      this.#store.setValidators(state.position >= newestOf(page.doc) ? page.validators : undefined);
-      this.#store.recordSuccess(this.#now().toISOString(), state.newest);
-    }).immediate();
+    // A later 304 must mean "nothing you have not processed", so keep validators only when caught up.
+    await this.#store.finishRead(state.position >= newestOf(page.doc) ? page.validators : undefined, this.#now().toISOString(), state.newest);
     return { kind: 'read', processed: state.processed, parked: state.parked, position: state.position, newest: state.newest, ...cost };
   }
 
@@ -179,9 +217,9 @@ export class FeedReadLoop {
         throw new FeedConsistencyError(`the feed has a gap: ${res.url} ends at position ${scan.lastPosition}, the page after it (${at}) starts at ${newerFirst}`);
       }
       if (scan.firstPosition <= state.position + 1 || scan.prevArchive === undefined) {
-        return { url: res.url, doc: this.#parse(res.text, res.url, state), validators: undefined };
+        return { url: res.url, doc: await this.#parse(res.text, res.url, state), validators: undefined };
       }
-      this.#store.setWalk(res.url);
+      await this.#store.setWalk(res.url);
       newerFirst = scan.firstPosition;
       at = res.url;
       url = scan.prevArchive;
@@ -189,15 +227,15 @@ export class FeedReadLoop {
     return from;
   }
 
-  #standIn(state: ReadState, pageUrl: string | null): void {
+  async #standIn(state: ReadState, pageUrl: string | null): Promise<void> {
     if (state.pageUrl === pageUrl) return;
-    this.#store.setPage(pageUrl);
+    await this.#store.setPage(pageUrl);
     state.pageUrl = pageUrl;
   }
 
   async #fetchPage(url: string, state: ReadState, cost: Cost, signal: AbortSignal | undefined): Promise<Page> {
     const res = await this.#get(url, cost, signal);
-    return { url: res.url, doc: this.#parse(res.text, res.url, state), validators: res.validators };
+    return { url: res.url, doc: await this.#parse(res.text, res.url, state), validators: res.validators };
   }
 
   async #get(url: string, cost: Cost, signal: AbortSignal | undefined): Promise<{ url: string; text: string; validators: Validators }> {
@@ -209,7 +247,7 @@ export class FeedReadLoop {
   }
 
   /** Parses a page from the read position on, checks it is our feed, and notes the newest position seen. */
-  #parse(text: string, url: string, state: ReadState): FeedDocumentRead {
+  async #parse(text: string, url: string, state: ReadState): Promise<FeedDocumentRead> {
     const doc = readFeedDocument(text, { fromPosition: state.position });
     if (state.feedId !== null && state.feedId !== doc.feedId) {
       throw new FeedConsistencyError(url === this.#o.feedUrl
@@ -220,7 +258,7 @@ export class FeedReadLoop {
     const newest = newestOf(doc);
     if (newest > state.newest) {
       state.newest = newest;
-      this.#store.setNewestSeen(newest);
+      await this.#store.setNewestSeen(newest);
     }
     return doc;
   }

@@ -1,11 +1,18 @@
-import type { FeedConsumer } from './feedConsumer.ts';
+import type { PollResult } from './feedReadLoop.ts';
+
+/** What the loop polls: FeedConsumer, or PgFeedConsumer (which may follow another instance's lead). */
+export interface Pollable {
+  pollOnce(signal?: AbortSignal): Promise<PollResult>;
+  /** Resolves once this instance leads the subscription (PgFeedConsumer). */
+  whenLeader?(signal?: AbortSignal): Promise<boolean>;
+}
 
 /**
  * Polls a feed until `signal` aborts. Long polling does the waiting while the feed is quiet;
  * the short pause after an empty poll only keeps a server that ignores `Prefer: wait` from
  * being hammered. After a failure the consumer's own backoff says when to try again.
  */
-export async function runPollLoop(consumer: FeedConsumer, signal: AbortSignal, idleMs = 500): Promise<void> {
+export async function runPollLoop(consumer: Pollable, signal: AbortSignal, idleMs = 500): Promise<void> {
   while (!signal.aborted) {
     const r = await consumer.pollOnce(signal);
     switch (r.kind) {
@@ -14,6 +21,11 @@ export async function runPollLoop(consumer: FeedConsumer, signal: AbortSignal, i
       case 'backing-off':
       case 'failed':
         await sleep(Math.max(100, Date.parse(r.retryAt) - Date.now()), signal);
+        break;
+      case 'following':
+        // Woken as soon as this instance takes the lead, without polling meanwhile.
+        if (consumer.whenLeader) await consumer.whenLeader(signal);
+        else await sleep(Math.max(100, Date.parse(r.retryAt) - Date.now()), signal);
         break;
       case 'not-modified':
         await sleep(idleMs, signal);

@@ -1,5 +1,5 @@
 import { Counter, Gauge } from 'prom-client';
-import type { FeedConsumer } from '../consumer/feedConsumer.ts';
+import type { ConsumerProgress } from '../consumer/consumerOperations.ts';
 import { type ServiceMetrics, setCounter } from './serviceMetrics.ts';
 
 /**
@@ -7,7 +7,7 @@ import { type ServiceMetrics, setCounter } from './serviceMetrics.ts';
  * poll last succeeded (a heartbeat: a stuck poller stops it, a quiet feed does not), failed polls
  * and parked entries. All read from `consumer.progress()` at scrape time, so polling pays nothing.
  */
-export function registerConsumerMetrics(metrics: ServiceMetrics, consumers: readonly FeedConsumer[]): void {
+export function registerConsumerMetrics(metrics: ServiceMetrics, consumers: readonly { progress(): ConsumerProgress }[]): void {
   const registers = [metrics.registry];
   const labelNames = ['subscription'] as const;
   const position = new Gauge({ name: 'consumer_read_position', help: 'Position of the last entry applied (or parked) from the feed.', labelNames, registers });

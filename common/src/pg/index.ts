@@ -11,3 +11,5 @@ export { PgConsumerStore, listPgSubscriptions, pgConsumerMigrations } from './pg
 export { PgListener, type PgListenerOptions } from './pgListener.ts';
 export { PgLeadership, type PgLeadershipOptions } from './pgLeadership.ts';
 export type { Pool as PgPool } from 'pg';
+export { PgFeedConsumer, pgReadLoopStore, type PgConsumerStatus, type PgFeedConsumerOptions } from './pgFeedConsumer.ts';
+export { PgEntryApplier, savepoint, type PgEntryHandler } from './pgEntryApplier.ts';

@@ -1,6 +1,6 @@
 import Router from '@koa/router';
 import type { Middleware } from 'koa';
-import type { FeedConsumer } from '../consumer/feedConsumer.ts';
+import type { ConsumerProgress } from '../consumer/consumerOperations.ts';
 import { registerConsumerMetrics } from '../metrics/consumerMetrics.ts';
 import { type PublishedFeed, registerFeedMetrics } from '../metrics/feedMetrics.ts';
 import { ServiceMetrics } from '../metrics/serviceMetrics.ts';
@@ -18,8 +18,8 @@ export interface OperationsOptions {
   readonly health: ServiceHealth;
   /** The feeds the service publishes (their long polls are answered when it shuts down). */
   readonly feeds?: readonly PublishedFeed[];
-  /** The feed subscriptions it reads. */
-  readonly consumers?: readonly FeedConsumer[];
+  /** The feed subscriptions it reads (FeedConsumer or PgFeedConsumer). */
+  readonly consumers?: readonly { progress(): ConsumerProgress }[];
   /** Guards /metrics (operations data: the operators' login, see ServiceAccess.operator); /healthz and /readyz stay open. */
   readonly guard?: Middleware;
 }
