@@ -36,8 +36,11 @@ export interface NotificationConfig {
   readonly backoff: { readonly baseMs: number; readonly maxMs: number };
   readonly missingPartAfterMs: number;
   readonly onMissingPart: 'wait' | 'send-without';
-  /** The outbox's per-email retries: backoff from base to max (doubling, ±20% jitter), and tries before an email is dead. */
-  readonly outboxRetry: { readonly baseMs: number; readonly maxMs: number; readonly maxAttempts: number; readonly jitter: number };
+  /**
+   * The outbox's retries: backoff from base to max (doubling, ±20% jitter) of an email and of an
+   * unreachable transport, tries before an email is dead, and how long one may wait in all.
+   */
+  readonly outboxRetry: { readonly baseMs: number; readonly maxMs: number; readonly maxAttempts: number; readonly maxAgeMs: number; readonly jitter: number };
   readonly smtpUrl: string | undefined;
   readonly mailFrom: string;
   readonly messageIdDomain: string;
@@ -108,6 +111,7 @@ export function readConfig(env: Readonly<Record<string, string | undefined>> = p
       baseMs: r.int('OUTBOX_RETRY_BASE_SECONDS', 30, 0, 86_400) * 1000,
       maxMs: r.int('OUTBOX_RETRY_MAX_SECONDS', 3600, 0, 7 * 86_400) * 1000,
       maxAttempts: r.int('OUTBOX_MAX_TRIES', 10, 1, 1000),
+      maxAgeMs: r.int('OUTBOX_MAX_AGE_HOURS', 72, 1, 24 * 365) * 3_600_000,
       jitter: 0.2,
     },
     smtpUrl,

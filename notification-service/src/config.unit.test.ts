@@ -58,6 +58,14 @@ describe('readConfig', () => {
     });
   });
 
+  describe('OUTBOX_MAX_AGE_HOURS', () => {
+    it('gives an email up after 72 hours by default, or the hours set', () => {
+      expect(readConfig({}).outboxRetry.maxAgeMs).to.equal(72 * 3_600_000);
+      expect(readConfig({ OUTBOX_MAX_AGE_HOURS: '120' }).outboxRetry.maxAgeMs).to.equal(120 * 3_600_000);
+      expect(() => readConfig({ OUTBOX_MAX_AGE_HOURS: '0' })).to.throw(ConfigError, /OUTBOX_MAX_AGE_HOURS must be a whole number from 1/);
+    });
+  });
+
   describe('PUBLIC_URL and VIEW_LINK_SECRET (the "view in your browser" links)', () => {
     it('links to the service where it listens by default, and generates the secret (none configured)', () => {
       expect(readConfig({ PORT: '3014' })).to.deep.include({ publicUrl: 'http://127.0.0.1:3014', viewLinkSecret: undefined });

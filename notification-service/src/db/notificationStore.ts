@@ -63,6 +63,8 @@ export class NotificationStore {
       sent: db.prepare('UPDATE outbox SET sent_at = ?, sent_via = ?, attempts = attempts + 1, last_error = NULL WHERE id = ?'),
       retry: db.prepare('UPDATE outbox SET attempts = attempts + 1, last_error = ?, next_attempt_at = ? WHERE id = ?'),
       kill: db.prepare('UPDATE outbox SET attempts = attempts + 1, last_error = ?, dead_at = ? WHERE id = ?'),
+      expire: db.prepare<[{ queuedBefore: string; error: string; at: string }], { id: number }>(`UPDATE outbox INDEXED BY outbox_pending SET last_error = @error, dead_at = @at
+        WHERE ${PENDING} AND created_at <= @queuedBefore RETURNING id`),
       requeue: db.prepare(`UPDATE outbox SET dead_at = NULL, next_attempt_at = NULL, attempts = 0, last_error = NULL WHERE id = ? AND sent_at IS NULL`),
       requeueDead: db.prepare<[], { id: number }>('UPDATE outbox SET dead_at = NULL, next_attempt_at = NULL, attempts = 0, last_error = NULL WHERE dead_at IS NOT NULL RETURNING id'),
       // Neither reads a row: the sent count is kept by triggers (migration 004), the unsent ones are counted in outbox_unsent.
@@ -114,6 +116,8 @@ export class NotificationStore {
   markRetry(id: number, error: string, nextAttemptAt: string): void { this.#q.retry.run(error, nextAttemptAt, id); }
   /** A failed try after which the email is given up on. */
   markDead(id: number, error: string, at: string): void { this.#q.kill.run(error, at, id); }
+  /** Gives up on every pending email queued at or before `queuedBefore`, charging none a try; returns their ids. */
+  expire(queuedBefore: string, error: string, at: string): number[] { return this.#q.expire.all({ queuedBefore, error, at }).map((r) => r.id); }
   /**
    * Makes an unsent email (a dead letter, or one waiting for its next try) due now with a fresh
    * count of tries; false when there is no such unsent email. Its stored MIME bytes, and so its

@@ -1,7 +1,9 @@
 /**
  * What the outbox does after a failed try, as a mail server would: a temporary failure is tried
- * again later, with a per-email backoff, until it has had `maxAttempts` tries; a permanent one is
- * dead at once. Pure: the time and the randomness of the jitter come in.
+ * again later, with a per-email backoff, until it has had `maxAttempts` tries or waited `maxAgeMs`
+ * since it was queued; a permanent one is dead at once. A mail server that cannot be reached at
+ * all is no email's failure: the sender backs the transport off instead, charging no try. Pure:
+ * the time and the randomness of the jitter come in.
  */
 
 export interface RetryPolicy {
@@ -10,13 +12,19 @@ export interface RetryPolicy {
   readonly maxMs: number;
   /** Tries (the first one included) after which a temporarily failing email is dead. */
   readonly maxAttempts: number;
+  /** How long after it was queued an email that still fails (however) is given up on; none: never. */
+  readonly maxAgeMs?: number;
   /** Each wait is scaled by a random factor in [1 - jitter, 1 + jitter], so emails that failed together are not retried together. */
   readonly jitter: number;
 }
 
 export interface DeliveryFailure {
   readonly permanent: boolean;
-  /** The mail server could not be reached at all: no other email can go now either. */
+  /**
+   * Nothing can go through this transport now, whatever the email: the mail server could not be
+   * reached (refused, timed out, no such host), it is closing (421) or it refused our login. Not
+   * charged to the email: the transport backs off.
+   */
   readonly connection: boolean;
   readonly message: string;
 }
@@ -27,13 +35,14 @@ export type AfterFailure =
 
 /** Errors of the socket rather than of the message: connection refused, reset, timed out, no such host. */
 const CONNECTION_CODES = new Set(['ECONNECTION', 'ETIMEDOUT', 'ESOCKET', 'EDNS', 'EPROXY', 'ECONNREFUSED', 'ECONNRESET', 'EHOSTUNREACH', 'ENETUNREACH', 'ENOTFOUND', 'EAI_AGAIN', 'EPIPE']);
-/** Our own credentials were refused: a 5xx, but about our configuration, not this email. */
+/** Our own credentials were refused: a 5xx, but about our configuration, not this email: no email can go. */
 const AUTH_CODES = new Set(['EAUTH', 'ENOAUTH']);
 
 /**
  * Reads a transport's error (nodemailer's carry `code` and, for an SMTP reply, `responseCode`):
  * a 5xx reply is permanent, except a refused login; a 4xx reply, a connection that failed and
- * anything unknown (a full disk for .eml files) are temporary.
+ * anything unknown (a full disk for .eml files) are temporary. A connection that failed, a 421
+ * and a refused login concern the transport (`connection`), not the email.
  */
 export function classifyFailure(err: unknown): DeliveryFailure {
   const e = (typeof err === 'object' && err !== null ? err : {}) as { code?: unknown; responseCode?: unknown; message?: unknown };
@@ -42,7 +51,7 @@ export function classifyFailure(err: unknown): DeliveryFailure {
   const message = typeof e.message === 'string' && e.message !== '' ? e.message : String(err);
   if (reply !== undefined && reply >= 500 && reply < 600 && !(code && AUTH_CODES.has(code))) return { permanent: true, connection: false, message };
   // 421: the server is closing the connection (shutting down, too busy); the next email would get the same.
-  const connection = (code !== undefined && CONNECTION_CODES.has(code)) || reply === 421;
+  const connection = (code !== undefined && (CONNECTION_CODES.has(code) || AUTH_CODES.has(code))) || reply === 421;
   return { permanent: false, connection, message };
 }
 
@@ -52,11 +61,26 @@ export function retryDelayMs(attempts: number, policy: RetryPolicy, random: () =
   return Math.round(plain * (1 - policy.jitter + 2 * policy.jitter * random()));
 }
 
-/** After a failed try that was the email's `attempts`-th: when to try again, or that it is dead. */
-export function afterFailure(failure: DeliveryFailure, attempts: number, policy: RetryPolicy, now: Date, random: () => number): AfterFailure {
+/**
+ * After a failed try that was the email's `attempts`-th, of an email queued at `queuedAt`: when
+ * to try again, or that it is dead.
+ */
+export function afterFailure(failure: DeliveryFailure, attempts: number, policy: RetryPolicy, now: Date, random: () => number, queuedAt?: Date): AfterFailure {
   if (failure.permanent) return { kind: 'dead', error: `permanent failure: ${failure.message}` };
   if (attempts >= policy.maxAttempts) return { kind: 'dead', error: `gave up after ${attempts} tries: ${failure.message}` };
+  if (queuedAt && tooOld(queuedAt, policy, now)) return { kind: 'dead', error: `${gaveUpByAge(policy)}: ${failure.message}` };
   return { kind: 'retry', at: new Date(now.getTime() + retryDelayMs(attempts, policy, random)), error: failure.message };
+}
+
+/** Whether an email queued at `queuedAt` has waited as long as the policy lets one wait. */
+export function tooOld(queuedAt: Date, policy: RetryPolicy, now: Date): boolean {
+  return policy.maxAgeMs !== undefined && now.getTime() - queuedAt.getTime() >= policy.maxAgeMs;
+}
+
+/** The start of the error an email given up on by age keeps: `gave up after 72 hours`. */
+export function gaveUpByAge(policy: RetryPolicy): string {
+  const hours = (policy.maxAgeMs ?? 0) / 3_600_000;
+  return `gave up after ${hours} ${hours === 1 ? 'hour' : 'hours'}`;
 }
 
 const ATEXT = "[A-Za-z0-9!#$%&'*+/=?^_`{|}~\\-\\u0080-\\uFFFF]+";

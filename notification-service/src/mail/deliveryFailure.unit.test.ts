@@ -13,8 +13,11 @@ describe('A failed delivery', () => {
     it('takes an SMTP 4xx reply as temporary', () => {
       for (const code of [421, 450, 451, 452]) expect(classifyFailure(smtpError(code)).permanent, String(code)).to.equal(false);
     });
-    it('takes a refused login as temporary although it is a 5xx: it is our configuration, not the email', () => {
-      expect(classifyFailure(smtpError(535, 'EAUTH'))).to.deep.include({ permanent: false });
+    it('takes a refused login as temporary although it is a 5xx, and as the transport\'s: it is our configuration, not the email', () => {
+      expect(classifyFailure(smtpError(535, 'EAUTH'))).to.deep.include({ permanent: false, connection: true });
+    });
+    it('takes a 4xx about the message or a recipient as the email\'s own, not the transport\'s', () => {
+      for (const code of [450, 451, 452]) expect(classifyFailure(smtpError(code)), String(code)).to.deep.include({ permanent: false, connection: false });
     });
     it('takes a server it cannot reach (refused, timed out, no such host, closing) as temporary, for every email', () => {
       for (const code of ['ESOCKET', 'ECONNECTION', 'ETIMEDOUT', 'EDNS', 'ECONNREFUSED']) {
@@ -44,6 +47,14 @@ describe('A failed delivery', () => {
       expect(afterFailure(temporary, 1, POLICY, now, () => 0.5)).to.deep.equal({ kind: 'retry', at: new Date('2025-06-10T09:00:30Z'), error: '451 refused' });
       expect(afterFailure(temporary, 9, POLICY, now, () => 0.5)).to.include({ kind: 'retry' });
       expect(afterFailure(temporary, 10, POLICY, now, () => 0.5)).to.deep.equal({ kind: 'dead', error: 'gave up after 10 tries: 451 refused' });
+    });
+    it('gives up, whatever its tries, once it has waited the longest an email may wait', () => {
+      const policy: RetryPolicy = { ...POLICY, maxAgeMs: 72 * 3_600_000 };
+      const now = new Date('2025-06-13T09:00:00Z');
+      const temporary = classifyFailure(smtpError(451));
+      expect(afterFailure(temporary, 2, policy, now, () => 0.5, new Date('2025-06-10T09:00:01Z'))).to.include({ kind: 'retry' });
+      expect(afterFailure(temporary, 2, policy, now, () => 0.5, new Date('2025-06-10T09:00:00Z'))).to.deep.equal({ kind: 'dead', error: 'gave up after 72 hours: 451 refused' });
+      expect(afterFailure(temporary, 2, POLICY, now, () => 0.5, new Date('2025-01-01T00:00:00Z')), 'no limit set').to.include({ kind: 'retry' });
     });
     it('is dead at once when the failure is permanent', () => {
       expect(afterFailure(classifyFailure(smtpError(550)), 1, POLICY, new Date(), Math.random)).to.deep.equal({ kind: 'dead', error: 'permanent failure: 550 refused' });

@@ -24,7 +24,7 @@ const email = (n: number): NewEmail => ({
 });
 
 describe('The outbox sender during a mail server outage', () => {
-  const setUp = (queued: number) => {
+  const setUp = (queued: number, maxAgeHours = 72) => {
     const db = openDatabase(':memory:');
     migrate(db, notificationMigrations);
     const { db: recording, ran } = recordingDb(db);
@@ -34,7 +34,7 @@ describe('The outbox sender during a mail server outage', () => {
     let now = new Date('2025-06-10T09:00:00Z');
     const sender = new OutboxSender(store, server, {
       from: 'Atom Shop <orders@shop.example>', logger: createLogger({}, 'silent'), now: () => now, random: () => 0.5, batchSize: 100,
-      retry: { baseMs: 30_000, maxMs: 3_600_000, maxAttempts: 10, jitter: 0.2 },
+      retry: { baseMs: 30_000, maxMs: 3_600_000, maxAttempts: 10, maxAgeMs: maxAgeHours * 3_600_000, jitter: 0.2 },
     });
     /** The ids of the emails whose content (html, text, MIME) was read since the last call. */
     const contentRead = () => {
@@ -79,5 +79,35 @@ describe('The outbox sender during a mail server outage', () => {
     expect(server.tries.slice(1), 'in outbox order').to.deep.equal(Array.from({ length: 250 }, (_, i) => i + 1));
     expect(contentRead().ids).to.have.length(250);
     expect(sender.transportStatus()).to.deep.include({ failures: 0, failingSince: null, retryAt: null });
+  });
+
+  it('charges no email a try while the server cannot be reached: a 5-hour outage dead-letters nothing (OUTBOX_MAX_TRIES 10)', async () => {
+    const { store, server, sender, tick } = setUp(20);
+    for (let minute = 0; minute < 5 * 60; minute++) { await sender.sendPending(); tick(60_000); }
+    expect(server.tries.length, 'one try per step of the transport\'s backoff, more than OUTBOX_MAX_TRIES').to.be.within(11, 13);
+    expect(store.outboxStates()).to.include({ queued: 20, failed: 0, dead: 0 });
+    expect(store.list().every((e) => e.attempts === 0 && e.lastError === null && e.nextAttemptAt === null)).to.equal(true);
+    server.down = false;
+    tick(3_600_000);
+    await sender.sendPending();
+    expect(store.outboxStates()).to.include({ sent: 20, dead: 0 });
+    expect(store.list().every((e) => e.attempts === 1)).to.equal(true);
+  });
+
+  it('gives up on the emails that have waited OUTBOX_MAX_AGE_HOURS when the server still cannot be reached, and only those', async () => {
+    const { store, server, sender, tick } = setUp(3, 2);
+    tick(30 * 60_000);
+    store.enqueue({ ...email(4), createdAt: '2025-06-10T09:30:00.000Z' });
+    for (let minute = 0; minute < 25; minute++) { await sender.sendPending(); tick(60_000); }
+    expect(store.outboxStates()).to.include({ queued: 4, dead: 0 });
+    for (let minute = 0; minute < 60; minute++) { await sender.sendPending(); tick(60_000); }
+    expect(store.dead().map((e) => e.id), 'queued at 08:00: past 2 hours at the first try after 10:00').to.deep.equal([1, 2, 3]);
+    expect(store.dead()[0]).to.include({ attempts: 0 });
+    expect(store.dead()[0]!.lastError).to.match(/^gave up after 2 hours: mail server unreachable: connect ECONNREFUSED/);
+    expect(store.outboxStates()).to.include({ queued: 1, dead: 3 });
+    server.down = false;
+    tick(3_600_000);
+    await sender.sendPending();
+    expect(store.outboxStates()).to.include({ sent: 1, dead: 3 });
   });
 });

@@ -4,7 +4,7 @@ import type { Logger } from '@shop/common';
 import { DEFAULT_SHOP_TIME_ZONE } from '@shop/common/time';
 import nodemailer from 'nodemailer';
 import type { NotificationStore, OutboxEmail } from '../db/notificationStore.ts';
-import { afterFailure, classifyFailure, type DeliveryFailure, recipientAddressProblem, retryDelayMs, type RetryPolicy } from './deliveryFailure.ts';
+import { afterFailure, classifyFailure, type DeliveryFailure, gaveUpByAge, recipientAddressProblem, retryDelayMs, type RetryPolicy } from './deliveryFailure.ts';
 import { buildMime } from './mimeMessage.ts';
 
 /** Delivers one finished RFC 5322 message. */
@@ -76,15 +76,17 @@ export interface OutboxSenderOptions {
 /**
  * Delivers the outbox as a mail server would. Each run takes the emails due now, in order:
  * - sent: done; the next email of its order may follow in the same run;
- * - a temporary failure (SMTP 4xx, no connection, anything unknown): tried again after its own
- *   backoff with jitter (RetryPolicy), until it has had `maxAttempts` tries, then dead;
+ * - a temporary failure of the email (SMTP 4xx, anything unknown): tried again after its own
+ *   backoff with jitter (RetryPolicy), until it has had `maxAttempts` tries or waited `maxAgeMs`
+ *   since it was queued, then dead;
  * - a permanent failure (SMTP 5xx, a recipient address no server accepts): dead at once.
  * An order's later email waits while an earlier one is pending (its "on its way" must never
  * overtake its confirmation), but not behind a dead one: a dead letter holds nothing back. When
- * the mail server cannot be reached, the run ends there, the others keep their turn, and the whole
- * transport backs off (the same backoff as an email's), so an outage costs one try per backoff
- * step rather than one per run. A run reads the due ids in batches and each email's content only
- * when it sends it, so a long queue costs nothing while it cannot go.
+ * the mail server cannot be reached (or refuses our login), that is no email's fault: the run ends
+ * there, no email is charged a try, and the whole transport backs off (the same backoff as an
+ * email's), so an outage costs one try per backoff step rather than one per run, and only age
+ * (`maxAgeMs`) gives an email up during one. A run reads the due ids in batches and each email's
+ * content only when it sends it, so a long queue costs nothing while it cannot go.
  *
  * The MIME bytes are built once and stored before the first try, so every try, and a resend of a
  * dead letter, sends the same message. A crash after delivering but before marking it sent makes
@@ -140,22 +142,25 @@ export class OutboxSender {
         const result = await this.#try(email, held);
         if (result === 'sent') sent++;
         else if (result === 'failed') failed++;
-        else dead++;
+        else if (result === 'dead') dead++;
         // Nothing else can go now; the rest keep their turn (and are not charged a try).
-        if (this.#transport.retryAt) return { sent, failed, dead };
+        else return { sent, failed, dead: dead + result.expired };
       }
       if (ids.length < batchSize) return { sent, failed, dead };
     }
   }
 
-  /** One email's try and what follows from it; a connection-level failure also backs the transport off. */
-  async #try(email: OutboxEmail, held: Set<string>): Promise<'sent' | 'failed' | 'dead'> {
+  /**
+   * One email's try and what follows from it. A failure of the transport (unreachable) charges
+   * the email nothing: the transport backs off, and the emails queued too long ago are given up.
+   */
+  async #try(email: OutboxEmail, held: Set<string>): Promise<'sent' | 'failed' | 'dead' | { readonly expired: number }> {
     const failure = await this.#deliver(email);
     if (!failure) return 'sent';
+    if (failure.connection) return { expired: this.#unreachable(failure) };
     const attempts = email.attempts + 1;
-    const next = afterFailure(failure, attempts, this.o.retry, this.#now(), this.o.random ?? Math.random);
+    const next = afterFailure(failure, attempts, this.o.retry, this.#now(), this.o.random ?? Math.random, new Date(email.createdAt));
     const fields = { emailId: email.id, orderId: email.orderId, kind: email.kind, attempts, error: failure.message };
-    if (failure.connection) this.#unreachable(failure);
     if (next.kind === 'dead') {
       this.store.markDead(email.id, next.error, this.#now().toISOString());
       this.o.logger.error('email dead-lettered', { ...fields, reason: next.error });
@@ -167,8 +172,12 @@ export class OutboxSender {
     return 'failed';
   }
 
-  /** The mail server could not be reached: no email is tried before the transport's backoff is over. */
-  #unreachable(failure: DeliveryFailure): void {
+  /**
+   * The mail server could not be reached: no email is tried before the transport's backoff is
+   * over, and every email waiting longer than the policy allows is given up on (each would fail
+   * the same way now). Returns how many were.
+   */
+  #unreachable(failure: DeliveryFailure): number {
     const t = this.#transport;
     const now = this.#now();
     t.failures++;
@@ -176,6 +185,12 @@ export class OutboxSender {
     t.lastError = failure.message;
     t.retryAt = new Date(now.getTime() + retryDelayMs(t.failures, this.o.retry, this.o.random ?? Math.random));
     this.o.logger.warn('mail server unreachable, delivery paused', { via: this.transport.name, failures: t.failures, since: t.failingSince, retryAt: t.retryAt.toISOString(), error: failure.message });
+    const { maxAgeMs } = this.o.retry;
+    if (maxAgeMs === undefined) return 0;
+    const reason = `${gaveUpByAge(this.o.retry)}: mail server unreachable: ${failure.message}`;
+    const expired = this.store.expire(new Date(now.getTime() - maxAgeMs).toISOString(), reason, now.toISOString());
+    if (expired.length > 0) this.o.logger.error('emails dead-lettered', { emailIds: expired, reason });
+    return expired.length;
   }
 
   /** The mail server answered (or took the message): the transport's backoff is over. */

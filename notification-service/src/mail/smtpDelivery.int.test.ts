@@ -237,17 +237,26 @@ describe('Delivering the outbox over SMTP', () => {
       order(feeds, 'ORD-C1'); order(feeds, 'ORD-C2');
       await service.cycle();
       const [second, first] = service.store.list();
-      expect(first!.lastError).to.match(/ECONNREFUSED/);
-      expect(first).to.include({ attempts: 1, deadAt: null, nextAttemptAt: '2025-06-10T09:00:30.000Z' });
+      expect(first, 'the server was not reached: the email is charged nothing').to.include({ attempts: 0, lastError: null, deadAt: null, nextAttemptAt: null });
       expect(second, 'the run ended at the refused connection: the next email keeps its turn').to.include({ attempts: 0, lastError: null });
       expect(service.sender.transportStatus()).to.deep.include({ name: 'smtp', failures: 1, retryAt: '2025-06-10T09:00:30.000Z' });
       expect(service.sender.transportStatus().lastError).to.match(/ECONNREFUSED/);
+      const http = await listen(createApp({ service, logger: createLogger({}, 'silent'), mailFrom: service.config.mailFrom }), '127.0.0.1', 0);
+      try {
+        const json = await (await request(`${http.url}/status`, { headers: { accept: 'application/json' } })).body.json() as { outbox: { transport: { failures: number; retryAt: string } } };
+        expect(json.outbox.transport).to.include({ failures: 1, retryAt: '2025-06-10T09:00:30.000Z' });
+        const page = await (await request(`${http.url}/status`, { headers: { accept: 'text/html' } })).body.text();
+        expect(page).to.include('The mail server (smtp) cannot be reached since 2025-06-10T09:00:00.000Z').and.include('paused until 2025-06-10T09:00:30.000Z');
+      } finally {
+        await http.close();
+      }
       await peer.start(Number(new URL(service.config.smtpUrl!).port));
       await service.cycle();
       expect(peer.subjects(), 'the transport waits out its backoff').to.deep.equal([]);
       tick(30_000);
       await service.cycle();
       expect(peer.subjects()).to.deep.equal([confirmed('ORD-C1'), confirmed('ORD-C2')]);
+      expect(service.store.list().map((e) => e.attempts)).to.deep.equal([1, 1]);
       expect(service.sender.transportStatus()).to.deep.include({ failures: 0, retryAt: null });
     });
   });
