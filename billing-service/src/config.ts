@@ -1,4 +1,4 @@
-import { EnvReader, type PublisherConfig, readPublisherConfig, readShopTimeZone } from '@shop/common';
+import { ConfigError, EnvReader, type PublisherConfig, readPublisherConfig, readShopTimeZone } from '@shop/common';
 
 export interface BillingServiceConfig extends PublisherConfig {
   /** The order feed billing reads (ORDER_FEED_URL). */
@@ -16,6 +16,12 @@ export interface BillingServiceConfig extends PublisherConfig {
   readonly consumerLongPollSeconds: number;
   /** The shop's time zone (SHOP_TIME_ZONE): every date in billing's entries is a day of its calendar. */
   readonly shopTimeZone: string;
+  /**
+   * DATABASE_URL (`postgres://...`): billing's events, feed, read position, parked entries,
+   * invoice numbers and payments in PostgreSQL, shared by every instance; unset, all in
+   * DATA_DIR's SQLite file.
+   */
+  readonly databaseUrl: string | undefined;
 }
 
 /** Reads billing's configuration once; throws a ConfigError naming every problem. */
@@ -29,7 +35,18 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>> = p
     autoCapture: r.bool('BILLING_AUTO_CAPTURE', false),
     consumerLongPollSeconds: r.int('CONSUMER_LONG_POLL', 30, 0, 600),
     shopTimeZone: readShopTimeZone(r),
+    databaseUrl: readDatabaseUrl(r),
   };
   r.done();
   return Object.freeze(config);
+}
+
+/** DATABASE_URL: a postgres:// or postgresql:// URL, or unset (SQLite). */
+function readDatabaseUrl(r: EnvReader): string | undefined {
+  const raw = r.optional('DATABASE_URL');
+  if (raw === undefined) return undefined;
+  let ok = false;
+  try { ok = ['postgres:', 'postgresql:'].includes(new URL(raw).protocol); } catch { ok = false; }
+  if (!ok) throw new ConfigError(['DATABASE_URL must be a postgres:// (or postgresql://) URL, such as postgres://shop@db.internal:5432/billing; unset it to keep billing in DATA_DIR\'s SQLite file']);
+  return raw;
 }

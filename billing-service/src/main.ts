@@ -8,11 +8,18 @@ import { migrations } from './db/migrations.ts';
 const logger = createLogger({ service: 'billing-service' });
 try {
   const config = loadConfig();
-  const db = openDatabase(join(config.dataDir, 'billing.db'));
-  migrate(db, migrations);
-  const { handler, orderFeed, ops } = createApp({ db, config, logger });
+  // DATABASE_URL moves all of billing to PostgreSQL (the driver is loaded only then); else its SQLite file.
+  const pg = config.databaseUrl === undefined ? undefined : await import('./pgApp.ts').then(async (m) => {
+    const storage = await m.openBillingPg(config.databaseUrl!, { pageSize: config.feedPageSize, logger });
+    const app = m.createPgApp({ config, logger }, storage);
+    await app.orderFeed.startLeading();
+    return { storage, app };
+  });
+  const db = pg ? undefined : openDatabase(join(config.dataDir, 'billing.db'));
+  if (db) migrate(db, migrations);
+  const { handler, orderFeed, ops } = pg?.app ?? createApp({ db: db!, config, logger });
   const server = await listen(handler, config.host, config.port);
-  logger.info('listening', { url: server.url, feed: `${config.publicUrl}/feed`, orderFeed: config.orderFeedUrl, autoCapture: config.autoCapture, dataDir: config.dataDir });
+  logger.info('listening', { url: server.url, feed: `${config.publicUrl}/feed`, orderFeed: config.orderFeedUrl, autoCapture: config.autoCapture, storage: pg ? 'postgresql' : 'sqlite', dataDir: config.dataDir });
   const stopPolling = new AbortController();
   const polling = runPollLoop(orderFeed, stopPolling.signal);
   onShutdown(async () => {
@@ -22,7 +29,8 @@ try {
     await polling;
     await orderFeed.close();
     await server.close();
-    db.close();
+    await pg?.storage.close();
+    db?.close();
   }, (msg) => logger.info(msg));
 } catch (err) {
   if (err instanceof ConfigError) {

@@ -21,11 +21,21 @@ export type PaymentOutcome =
   | { readonly kind: 'rejected'; readonly decision: Extract<Decision, { ok: false }> };
 
 /**
+ * What the payment routes need of billing's storage: BillingStore on SQLite answers at once,
+ * PgBillingStore on PostgreSQL with promises.
+ */
+export interface Billing {
+  load(orderId: string): BillingState | Promise<BillingState>;
+  orderOfPayment(paymentId: string): string | undefined | Promise<string | undefined>;
+  takePayment(req: PaymentRequest, at: string): PaymentOutcome | Promise<PaymentOutcome>;
+}
+
+/**
  * Runs billing commands through the service's command engine. Every accepted command appends
  * its events and their feed entries in one transaction: the caller's when there is one (a feed
  * consumer's, which also moves its read position), else a new one.
  */
-export class BillingStore {
+export class BillingStore implements Billing {
   readonly #commands: CommandHandler<BillingState, BillingCommand, BillingEvent, Decision, Db, 'sync'>;
   readonly #newId: () => string;
   readonly #q;

@@ -1,14 +1,14 @@
 import { createHash } from 'node:crypto';
 import Router from '@koa/router';
 import { type Credentials, HttpProblem, conflict, notFound, readJsonBody, requireBearer, unprocessable } from '@shop/common';
-import type { BillingStore } from '../db/billingStore.ts';
+import type { Billing } from '../db/billingStore.ts';
 import type { BillingState } from '../domain/evolve.ts';
 import { formatAmount, minorDigits, parseAmount } from '@shop/common/money';
 import { parsePaymentRequest } from '../domain/parsePaymentRequest.ts';
 import { invoiceView, paymentView } from './billingViews.ts';
 
 export interface PaymentRoutesDeps {
-  readonly billing: BillingStore;
+  readonly billing: Billing;
   /** API_TOKEN and API_CLIENTS (open when neither is set). */
   readonly apiToken: Credentials | string | undefined;
   readonly now: () => Date;
@@ -30,12 +30,12 @@ export function createPaymentRouter(deps: PaymentRoutesDeps): Router {
     if (!parsed.ok) throw unprocessable('The payment is not valid; see errors', { errors: parsed.errors });
     const body = parsed.value;
     // The amount is checked against the invoice's currency; its minor units are known only then.
-    const state = deps.billing.load(body.orderId);
+    const state = await deps.billing.load(body.orderId);
     let expected: number | null = null;
     if (body.amount !== null && state.status !== 'none') {
       expected = parseAmount(body.amount, minorDigits(state.invoice.currency)) ?? -1;
     }
-    const outcome = deps.billing.takePayment({
+    const outcome = await deps.billing.takePayment({
       orderId: body.orderId, method: body.method, expectedAmountMinor: expected, idempotencyKey: key,
       requestHash: createHash('sha256').update(JSON.stringify(body)).digest('hex'),
     }, deps.now().toISOString());
@@ -74,16 +74,16 @@ export function createPaymentRouter(deps: PaymentRoutesDeps): Router {
     }
   });
 
-  router.get('/payments/:id', auth, (ctx) => {
-    const orderId = deps.billing.orderOfPayment(ctx.params['id'] ?? '');
-    const state = orderId === undefined ? undefined : deps.billing.load(orderId);
+  router.get('/payments/:id', auth, async (ctx) => {
+    const orderId = await deps.billing.orderOfPayment(ctx.params['id'] ?? '');
+    const state = orderId === undefined ? undefined : await deps.billing.load(orderId);
     if (!state || (state.status !== 'paid' && state.status !== 'voided') || !state.payment) throw notFound(`There is no payment ${ctx.params['id']}`);
     ctx.set('Cache-Control', 'no-store');
     ctx.body = paymentView(state.invoice, state.payment);
   });
 
-  router.get('/invoices/:orderId', auth, (ctx) => {
-    const state = deps.billing.load(ctx.params['orderId'] ?? '');
+  router.get('/invoices/:orderId', auth, async (ctx) => {
+    const state = await deps.billing.load(ctx.params['orderId'] ?? '');
     if (state.status === 'none') throw notFound(`Billing has no invoice for order ${ctx.params['orderId']}`);
     ctx.set('Cache-Control', 'no-store');
     ctx.body = invoiceView(state);

@@ -11,13 +11,14 @@ export type Readiness =
  * (serving as usual meanwhile), then runs the closing hooks (long polls answered now).
  */
 export class ServiceHealth {
-  readonly #db: Db;
+  readonly #db: Db | null;
   readonly #migrations: readonly Migration[];
   readonly #closing: (() => void)[] = [];
   #shuttingDown = false;
   #migrated = false;
 
-  constructor(db: Db, migrations: readonly Migration[]) {
+  /** `db` null: the service's storage is a server database, migrated before it listens (PostgreSQL). */
+  constructor(db: Db | null, migrations: readonly Migration[]) {
     this.#db = db;
     this.#migrations = migrations;
   }
@@ -27,7 +28,9 @@ export class ServiceHealth {
   readiness(): Readiness {
     const reasons: string[] = [];
     if (this.#shuttingDown) reasons.push('the service is shutting down');
-    if (!this.#db.open) {
+    if (this.#db === null) {
+      // Migrated before listening; a server that goes away shows in the requests that need it.
+    } else if (!this.#db.open) {
       reasons.push('the database is closed');
     } else if (!this.#migrated) {
       // Once migrated, always migrated (migrations only ever add): checked until then.
