@@ -41,8 +41,9 @@ describe('The compiled build (npm run build)', function () {
     dir.remove();
   });
 
-  it('writes each service\'s dist/main.js and compiled common, with no TypeScript in dist', () => {
+  it('writes each service\'s dist/main.js and dist/cli.js and compiled common, with no TypeScript in dist', () => {
     for (const name of SERVICE_NAMES) expect(existsSync(join(ROOT, name, 'dist', 'main.js')), `${name}/dist/main.js`).to.equal(true);
+    for (const name of SERVICE_NAMES) expect(existsSync(join(ROOT, name, 'dist', 'cli.js')), `${name}/dist/cli.js`).to.equal(true);
     expect(existsSync(join(ROOT, 'common', 'dist', 'index.js'))).to.equal(true);
     const dists = ['common', ...SERVICE_NAMES].map((p) => join(ROOT, p, 'dist'));
     const compiled = dists.flatMap(filesUnder);
