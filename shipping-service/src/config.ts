@@ -1,4 +1,4 @@
-import { EnvReader, type PublisherConfig, readPublisherConfig, readShopTimeZone } from '@shop/common';
+import { ConfigError, EnvReader, type PublisherConfig, readPublisherConfig, readShopTimeZone } from '@shop/common';
 
 export interface ShippingServiceConfig extends PublisherConfig {
   readonly orderFeedUrl: string;
@@ -23,6 +23,12 @@ export interface ShippingServiceConfig extends PublisherConfig {
    * and kept in shipping's database. Every process that serves the same links must share it.
    */
   readonly downloadLinkSecret: string | undefined;
+  /**
+   * DATABASE_URL (`postgres://...`): shipping's events, feed, read positions, parked entries,
+   * shipments, downloads and settings in PostgreSQL, shared by every instance; unset, all in
+   * DATA_DIR's SQLite file.
+   */
+  readonly databaseUrl: string | undefined;
 }
 
 /** Reads shipping's configuration once; throws a ConfigError naming every problem. */
@@ -40,7 +46,18 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>> = p
     consumerLongPollSeconds: r.int('CONSUMER_LONG_POLL', 30, 0, 600),
     shopTimeZone: readShopTimeZone(r),
     downloadLinkSecret: r.token('DOWNLOAD_LINK_SECRET'),
+    databaseUrl: readDatabaseUrl(r),
   };
   r.done();
   return Object.freeze(config);
+}
+
+/** DATABASE_URL: a postgres:// or postgresql:// URL, or unset (SQLite). */
+function readDatabaseUrl(r: EnvReader): string | undefined {
+  const raw = r.optional('DATABASE_URL');
+  if (raw === undefined) return undefined;
+  let ok = false;
+  try { ok = ['postgres:', 'postgresql:'].includes(new URL(raw).protocol); } catch { ok = false; }
+  if (!ok) throw new ConfigError(['DATABASE_URL must be a postgres:// (or postgresql://) URL, such as postgres://shop@db.internal:5432/shipping; unset it to keep shipping in DATA_DIR\'s SQLite file']);
+  return raw;
 }

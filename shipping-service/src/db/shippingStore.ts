@@ -9,11 +9,22 @@ import { shippingProjection } from '../feed/toFeedEntry.ts';
 export interface DownloadRow { readonly orderId: string; readonly sku: string; readonly name: string; readonly expiresAt: string }
 
 /**
+ * What the routes need of shipping's storage: ShippingStore on SQLite answers at once,
+ * PgShippingStore on PostgreSQL with promises.
+ */
+export interface Shipping {
+  load(orderId: string): ShippingState | Promise<ShippingState>;
+  handle(command: ShippingCommand): Decision | Promise<Decision>;
+  delivered(orderId: string, sku: string): DownloadRow | undefined | Promise<DownloadRow | undefined>;
+  download(token: string): DownloadRow | undefined | Promise<DownloadRow | undefined>;
+}
+
+/**
  * Runs shipping commands through the service's command engine. Events, their feed entries and
  * the query tables commit in one transaction: the caller's when there is one (a feed consumer's,
  * which also moves its read position), else a new one.
  */
-export class ShippingStore {
+export class ShippingStore implements Shipping {
   readonly #commands: CommandHandler<ShippingState, ShippingCommand, ShippingEvent, Decision, Db, 'sync'>;
   readonly #q;
 
@@ -88,7 +99,7 @@ export class ShippingStore {
   }
 }
 
-function orderIdOf(c: ShippingCommand): string {
+export function orderIdOf(c: ShippingCommand): string {
   switch (c.type) {
     case 'NoteOrder': return c.order.orderId;
     case 'NotePayment': return c.payment.orderId;

@@ -2,7 +2,7 @@ import Router from '@koa/router';
 import type { Context } from 'koa';
 import { Eta } from 'eta';
 import { HttpProblem, notFound } from '@shop/common';
-import type { DownloadRow, ShippingStore } from '../db/shippingStore.ts';
+import type { DownloadRow, Shipping } from '../db/shippingStore.ts';
 import type { CivilDate } from '../domain/calendar.ts';
 import { downloadExpired, lastDownloadDay } from '../domain/downloadExpiry.ts';
 import type { DownloadLinks } from '../downloads/downloadLinks.ts';
@@ -11,7 +11,7 @@ import { longDate } from '../feed/toFeedEntry.ts';
 const views = new Eta({ views: new URL('./views', import.meta.url).pathname, autoEscape: true, cache: true });
 
 export interface DownloadRoutesDeps {
-  readonly shipping: ShippingStore;
+  readonly shipping: Shipping;
   readonly links: DownloadLinks;
   readonly shopTimeZone: string;
   readonly now: () => Date;
@@ -32,32 +32,32 @@ type Refusal =
 export function createDownloadRouter(deps: DownloadRoutesDeps): Router {
   const router = new Router();
 
-  router.get('/downloads/:orderId/:sku', (ctx) => {
+  router.get('/downloads/:orderId/:sku', async (ctx) => {
     const check = deps.links.verify({ orderId: ctx.params['orderId'] ?? '', sku: ctx.params['sku'] ?? '', expires: ctx.query['expires'], sig: ctx.query['sig'] }, deps.now());
     if (!check.ok) {
       if (check.reason === 'invalid') return refuse(ctx, { kind: 'invalid', status: 403 });
-      const name = deps.shipping.delivered(check.orderId, check.sku)?.name ?? check.sku;
+      const name = (await deps.shipping.delivered(check.orderId, check.sku))?.name ?? check.sku;
       return refuse(ctx, { kind: 'expired', orderId: check.orderId, sku: check.sku, name, lastDay: check.lastDay });
     }
     // Only a link we signed gets this far: a missing record is ours to explain, not an alteration.
-    const row = deps.shipping.delivered(check.orderId, check.sku);
+    const row = await deps.shipping.delivered(check.orderId, check.sku);
     if (!row) return refuse(ctx, { kind: 'invalid', status: 404 });
-    serve(ctx, row);
+    await serve(ctx, row);
   });
 
-  router.get('/downloads/:token', (ctx) => {
-    const row = deps.shipping.download(ctx.params['token'] ?? '');
+  router.get('/downloads/:token', async (ctx) => {
+    const row = await deps.shipping.download(ctx.params['token'] ?? '');
     if (!row) return refuse(ctx, { kind: 'invalid', status: 403 });
     // Its email promised the calendar day of its expiry: honoured to the end of that day, as signed links are.
     const lastDay = lastDownloadDay(row.expiresAt, deps.shopTimeZone);
     if (downloadExpired(lastDay, deps.now(), deps.shopTimeZone)) return refuse(ctx, { kind: 'expired', orderId: row.orderId, sku: row.sku, name: row.name, lastDay });
-    serve(ctx, row);
+    await serve(ctx, row);
   });
 
   return router;
 
-  function serve(ctx: Context, row: DownloadRow): void {
-    if (deps.shipping.load(row.orderId).cancelled) return refuse(ctx, { kind: 'cancelled', orderId: row.orderId });
+  async function serve(ctx: Context, row: DownloadRow): Promise<void> {
+    if ((await deps.shipping.load(row.orderId)).cancelled) return refuse(ctx, { kind: 'cancelled', orderId: row.orderId });
     ctx.set('Cache-Control', 'private, no-store');
     ctx.set('Content-Disposition', `attachment; filename="${row.sku.replace(/[^\w.-]/g, '_')}.txt"`);
     ctx.type = 'text/plain; charset=utf-8';

@@ -1,10 +1,10 @@
 import Router from '@koa/router';
 import { type Credentials, HttpProblem, conflict, notFound, readJsonBody, requireBearer, unprocessable } from '@shop/common';
-import type { ShippingStore } from '../db/shippingStore.ts';
+import type { Shipping } from '../db/shippingStore.ts';
 import { shipmentView } from './shipmentView.ts';
 
 export interface ShipmentRoutesDeps {
-  readonly shipping: ShippingStore;
+  readonly shipping: Shipping;
   /** API_TOKEN and API_CLIENTS (open when neither is set). */
   readonly apiToken: Credentials | string | undefined;
   readonly now: () => Date;
@@ -15,8 +15,8 @@ export function createShipmentRouter(deps: ShipmentRoutesDeps): Router {
   const router = new Router();
   const auth = requireBearer(deps.apiToken);
 
-  router.get('/shipments/:orderId', auth, (ctx) => {
-    const state = deps.shipping.load(ctx.params['orderId'] ?? '');
+  router.get('/shipments/:orderId', auth, async (ctx) => {
+    const state = await deps.shipping.load(ctx.params['orderId'] ?? '');
     if (!state.order && !state.paid) throw notFound(`Shipping knows nothing of order ${ctx.params['orderId']}`);
     ctx.set('Cache-Control', 'no-store');
     ctx.body = shipmentView(ctx.params['orderId'] ?? '', state);
@@ -25,7 +25,7 @@ export function createShipmentRouter(deps: ShipmentRoutesDeps): Router {
   router.post('/shipments/:orderId/dispatch', auth, async (ctx) => {
     const orderId = ctx.params['orderId'] ?? '';
     const { carrier, trackingNumber } = parseDispatch(hasBody(ctx.get('Content-Length'), ctx.get('Transfer-Encoding')) ? await readJsonBody(ctx, 4096) : {});
-    const d = deps.shipping.handle({ type: 'Dispatch', orderId, carrier, trackingNumber, at: deps.now().toISOString() });
+    const d = await deps.shipping.handle({ type: 'Dispatch', orderId, carrier, trackingNumber, at: deps.now().toISOString() });
     if (!d.ok) {
       switch (d.reason) {
         case 'not-found': throw notFound(`Shipping knows no order ${orderId}`);
@@ -36,7 +36,7 @@ export function createShipmentRouter(deps: ShipmentRoutesDeps): Router {
       }
     }
     ctx.set('Cache-Control', 'no-store');
-    ctx.body = shipmentView(orderId, deps.shipping.load(orderId));
+    ctx.body = shipmentView(orderId, await deps.shipping.load(orderId));
   });
 
   return router;
