@@ -4,7 +4,7 @@ export { EventLog, eventLogMigrations, type RecordedEvent } from './db/eventLog.
 export { ATOM_NS, EVENT_TYPE_SCHEME, HISTORY_NS, SHOP_NS, XHTML_NS } from './feed/atomNamespaces.ts';
 export { entryPath, renderFeed } from './feed/atomWriter.ts';
 export type { NewFeedEntry, StoredFeedEntry } from './feed/feedEntry.ts';
-export { FeedPublisher, type FeedPublisherOptions } from './feed/feedPublisher.ts';
+export { FeedPublisher, type FeedPublisherOptions, type FeedRepresentation, type PublishedStore } from './feed/feedPublisher.ts';
 export { createFeedRouter, preferredWait, wantsHtml, type FeedRoutesOptions } from './feed/feedRoutes.ts';
 export { FeedStore, feedMigrations, type FeedHead, type FeedPage } from './feed/feedStore.ts';
 export { createBaseApp } from './http/baseApp.ts';
@@ -15,7 +15,7 @@ export { isLoopbackHost, readAccessConfig, type AccessConfig, type CredentialSou
 export { readJsonBody } from './http/jsonBody.ts';
 export { requestIdFrom, requestLogger } from './http/requestContext.ts';
 export { HttpProblem, badRequest, conflict, notFound, unauthorized, unprocessable } from './http/problem.ts';
-export { encodeAll, sendRepresentation, shortHash, type Representation } from './http/representation.ts';
+export { encodeAll, sendRepresentation, shortHash, type AsyncRepresentation, type Representation } from './http/representation.ts';
 export { createLogger, type Logger, type LogLevel } from './log/logger.ts';
 export { listen, onShutdown, type RunningServer } from './service/runServer.ts';
 export { escapeAttr, escapeText } from './xml/escape.ts';

@@ -2,11 +2,11 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import type { RequestListener } from 'node:http';
 import type Koa from 'koa';
 import Router from '@koa/router';
-import { type Db, FeedConsumer, type FeedConsumerOptions, FeedPublisher, FeedStore, type Logger, type Operations, type ServiceAccess, ServiceHealth, SqliteCommandEngine, WriteBatcher, createBaseApp, createFeedFastPath, createFeedRouter, createOperations, createServiceAccess, withFastPath } from '@shop/common';
+import { type Db, type EngineMode, FeedConsumer, type FeedConsumerOptions, FeedPublisher, FeedStore, type Logger, type PublishedStore, type Operations, type ServiceAccess, ServiceHealth, SqliteCommandEngine, WriteBatcher, createBaseApp, createFeedFastPath, createFeedRouter, createOperations, createServiceAccess, withFastPath } from '@shop/common';
 import type { OrderServiceConfig } from './config.ts';
-import { createShippingFeedHandler } from './consumer/shippingFeedHandler.ts';
+import { type FulfilmentNotes, createShippingFeedHandler } from './consumer/shippingFeedHandler.ts';
 import { migrations } from './db/migrations.ts';
-import { OrderStore } from './db/orderStore.ts';
+import { OrderStore, type Orders, batchedOrders } from './db/orderStore.ts';
 import { orderIdFrom } from './domain/orderId.ts';
 import { ORDER_FEED_TYPES } from './feed/toFeedEntry.ts';
 import { createOrderRouter } from './http/orderRoutes.ts';
@@ -23,13 +23,11 @@ export interface AppDeps {
   readonly consumer?: Pick<FeedConsumerOptions, 'backoff' | 'maxAttempts'>;
 }
 
-export interface OrderApp {
+/** What every order app has, whichever engine stores its orders. */
+export interface OrderAppBase {
   readonly app: Koa;
   /** What the HTTP server runs: the feed's 304 fast path, then the app. */
   readonly handler: RequestListener;
-  readonly feed: FeedStore;
-  readonly publisher: FeedPublisher;
-  readonly orders: OrderStore;
   /** Reads the shipping feed (dispatches, digital deliveries) into the orders; main.ts polls it, tests call pollOnce(). */
   readonly shippingFeed: FeedConsumer;
   /** /metrics, /healthz, /readyz; main.ts calls `ops.health.shutDown()` on SIGTERM. */
@@ -38,25 +36,51 @@ export interface OrderApp {
   readonly access: ServiceAccess;
 }
 
-/** Builds the order service (never listens and never polls: main.ts and the tests do that). */
+/** The order service on SQLite (the default). */
+export interface OrderApp extends OrderAppBase {
+  readonly feed: FeedStore;
+  readonly publisher: FeedPublisher;
+  readonly orders: OrderStore;
+}
+
+/** Builds the order service on SQLite (never listens and never polls: main.ts and the tests do that). */
 export function createApp(deps: AppDeps): OrderApp {
   const now = deps.now ?? (() => new Date());
-  const { config } = deps;
-  // Who may write, read the feed and see the pages (credentials files are watched from now on).
-  const access = createServiceAccess(config.access, { service: 'order-service', logger: deps.logger });
-  const feed = new FeedStore(deps.db, { pageSize: config.feedPageSize, now });
-  const publisher = new FeedPublisher({
-    store: feed,
+  const access = createOrderAccess(deps);
+  const feed = new FeedStore(deps.db, { pageSize: deps.config.feedPageSize, now });
+  const publisher = createOrderPublisher(deps, feed, access);
+  // The one place the order service chooses where its commands are stored.
+  const engine = new SqliteCommandEngine(deps.db, feed, { newEventId: deps.newEventId ?? randomUUID });
+  const orders = new OrderStore(deps.db, engine);
+  const base = assembleApp(deps, access, publisher, batchedOrders(orders, new WriteBatcher(deps.db)), orders);
+  return { ...base, feed, publisher, orders };
+}
+
+/** Who may write, read the feed and see the pages (credentials files are watched from now on). */
+export function createOrderAccess(deps: AppDeps): ServiceAccess {
+  return createServiceAccess(deps.config.access, { service: 'order-service', logger: deps.logger });
+}
+
+/** The order feed's publisher, over either store. */
+export function createOrderPublisher<M extends EngineMode>(deps: Pick<AppDeps, 'config'>, store: PublishedStore<M>, access: ServiceAccess): FeedPublisher<M> {
+  return new FeedPublisher<M>({
+    store,
     serviceName: 'order-service',
     title: 'Orders',
     description: 'Every order placed or cancelled in the shop, as an RFC 5005 archived Atom feed.',
     categories: ORDER_FEED_TYPES,
-    maxAgeSeconds: config.feedMaxAgeSeconds,
+    maxAgeSeconds: deps.config.feedMaxAgeSeconds,
     privateFeed: access.readers.protected,
   });
-  // The one place the order service chooses where its commands are stored.
-  const engine = new SqliteCommandEngine(deps.db, feed, { newEventId: deps.newEventId ?? randomUUID });
-  const orders = new OrderStore(deps.db, engine);
+}
+
+/**
+ * Everything but storage: credentials, the shipping feed subscription (its read position in
+ * `deps.db`), operations, the feed routes and the order routes over `orders`.
+ */
+export function assembleApp(deps: AppDeps, access: ServiceAccess, publisher: FeedPublisher<EngineMode>, orders: Orders, fulfilments: FulfilmentNotes): OrderAppBase {
+  const now = deps.now ?? (() => new Date());
+  const { config } = deps;
   // Blocking would hold every order's dispatch behind one bad entry; each note is per order.
   const shippingFeed = new FeedConsumer(deps.db, {
     name: 'shipping',
@@ -68,7 +92,7 @@ export function createApp(deps: AppDeps): OrderApp {
     ...deps.consumer,
     logger: deps.logger,
     now,
-    handler: createShippingFeedHandler(orders, now),
+    handler: createShippingFeedHandler(fulfilments, now),
   });
   const ops = createOperations({ health: new ServiceHealth(deps.db, migrations), feeds: [{ name: 'orders', publisher }], consumers: [shippingFeed], guard: access.operator });
   const app = createBaseApp(deps.logger, { onRequest: ops.metrics.observeRequest });
@@ -78,12 +102,12 @@ export function createApp(deps: AppDeps): OrderApp {
     ...feedOptions,
     homeLinks: [{ href: `${config.publicUrl}/status`, title: 'Status of the shipping feed subscription (JSON)' }],
   });
-  const orderRouter = createOrderRouter({ orders, writes: new WriteBatcher(deps.db), apiToken: access.clients, now, newOrderId: deps.newOrderId ?? (() => orderIdFrom(randomBytes(10))), shipTo: new Set(config.shipToCountries), shopTimeZone: config.shopTimeZone });
+  const orderRouter = createOrderRouter({ orders, apiToken: access.clients, now, newOrderId: deps.newOrderId ?? (() => orderIdFrom(randomBytes(10))), shipTo: new Set(config.shipToCountries), shopTimeZone: config.shopTimeZone });
   const statusRouter = new Router().get('/status', access.operator, (ctx) => {
     const s = shippingFeed.status();
     ctx.set('Cache-Control', 'no-store');
     ctx.body = { subscriptions: [s] };
   });
   for (const r of [feedRouter, orderRouter, statusRouter]) app.use(r.routes()).use(r.allowedMethods());
-  return { app, handler: withFastPath(ops.metrics.observeFastPath(createFeedFastPath(feedOptions)), app.callback()), feed, publisher, orders, shippingFeed, ops, access };
+  return { app, handler: withFastPath(ops.metrics.observeFastPath(createFeedFastPath(feedOptions)), app.callback()), shippingFeed, ops, access };
 }

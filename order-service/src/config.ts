@@ -18,6 +18,11 @@ export interface OrderServiceConfig extends PublisherConfig {
   readonly shopTimeZone: string;
   /** The countries the shop sells to (SHIP_TO_COUNTRIES): an order to any other is refused. */
   readonly shipToCountries: readonly string[];
+  /**
+   * DATABASE_URL (`postgres://...`): the orders, the feed, archive renditions and idempotency
+   * keys in PostgreSQL, shared by every instance; unset, all in DATA_DIR's SQLite file.
+   */
+  readonly databaseUrl: string | undefined;
 }
 
 /** Reads the order service's configuration once; throws a ConfigError naming every problem. */
@@ -31,6 +36,7 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>> = p
     consumerLongPollSeconds: r.int('CONSUMER_LONG_POLL', 30, 0, 600),
     shopTimeZone: readShopTimeZone(r),
     shipToCountries: readShipToCountries(r),
+    databaseUrl: readDatabaseUrl(r),
   };
   r.done();
   return Object.freeze(config);
@@ -49,4 +55,14 @@ function readShipToCountries(r: EnvReader): readonly string[] {
     r.problem('SHIP_TO_COUNTRIES must name at least one country, such as GB');
   }
   return Object.freeze([...new Set(items.map((s) => s.toUpperCase()))]);
+}
+
+/** DATABASE_URL: a postgres:// or postgresql:// URL, or unset (SQLite). */
+function readDatabaseUrl(r: EnvReader): string | undefined {
+  const raw = r.optional('DATABASE_URL');
+  if (raw === undefined) return undefined;
+  let ok = false;
+  try { ok = ['postgres:', 'postgresql:'].includes(new URL(raw).protocol); } catch { ok = false; }
+  if (!ok) r.problem('DATABASE_URL must be a postgres:// (or postgresql://) URL, such as postgres://shop@db.internal:5432/orders; unset it to keep the orders in DATA_DIR\'s SQLite file');
+  return raw;
 }

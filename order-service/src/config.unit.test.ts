@@ -23,6 +23,17 @@ describe('Order service config', () => {
     expect(Object.isFrozen(c)).to.equal(true);
   });
 
+  it('keeps the orders in SQLite without DATABASE_URL, and takes only a postgres:// URL', () => {
+    expect(loadConfig({}).databaseUrl).to.equal(undefined);
+    expect(loadConfig({ DATABASE_URL: 'postgres://shop@db.internal:5432/orders' }).databaseUrl).to.equal('postgres://shop@db.internal:5432/orders');
+    expect(loadConfig({ DATABASE_URL: 'postgresql://db/orders' }).databaseUrl).to.equal('postgresql://db/orders');
+    for (const bad of ['mysql://db/orders', 'orders.db', 'postgres//db']) {
+      const [problem] = problemsOf({ DATABASE_URL: bad });
+      expect(problem).to.match(/^DATABASE_URL must be a postgres:\/\//);
+      expect(problem, 'the value (it may hold a password) is not repeated').to.not.include(bad);
+    }
+  });
+
   it('derives PUBLIC_URL from HOST and PORT, and takes an explicit one without a trailing slash', () => {
     expect(loadConfig({ PORT: '8080', HOST: '::1' }).publicUrl).to.equal('http://[::1]:8080');
     expect(loadConfig({ PUBLIC_URL: 'https://orders.example.com/' }).publicUrl).to.equal('https://orders.example.com');

@@ -9,9 +9,14 @@ try {
   const config = loadConfig();
   const db = openDatabase(join(config.dataDir, 'orders.db'));
   migrate(db, migrations);
-  const { handler, shippingFeed, ops } = createApp({ db, config, logger });
+  // DATABASE_URL moves the orders and their feed to PostgreSQL (loaded only then: SQLite never loads the driver).
+  const pg = config.databaseUrl === undefined ? undefined : await import('./pgApp.ts').then(async (m) => {
+    const storage = await m.openOrderPg(config.databaseUrl!, { pageSize: config.feedPageSize, logger });
+    return { storage, app: m.createPgApp({ db, config, logger }, storage) };
+  });
+  const { handler, shippingFeed, ops } = pg?.app ?? createApp({ db, config, logger });
   const server = await listen(handler, config.host, config.port);
-  logger.info('listening', { url: server.url, feed: `${config.publicUrl}/feed`, shippingFeed: config.shippingFeedUrl, dataDir: config.dataDir });
+  logger.info('listening', { url: server.url, feed: `${config.publicUrl}/feed`, shippingFeed: config.shippingFeedUrl, dataDir: config.dataDir, storage: pg ? 'postgresql' : 'sqlite' });
   // The order service starts before shipping: until shipping answers, the poll backs off and retries.
   const stopPolling = new AbortController();
   const polling = runPollLoop(shippingFeed, stopPolling.signal);
@@ -22,6 +27,7 @@ try {
     await polling;
     await shippingFeed.close();
     await server.close();
+    await pg?.storage.close();
     db.close();
   }, (msg) => logger.info(msg));
 } catch (err) {

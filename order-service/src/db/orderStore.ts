@@ -1,4 +1,4 @@
-import { type CommandEngine, type CommandHandler, type Db, createCommandHandler } from '@shop/common';
+import { type CommandEngine, type CommandHandler, type Db, type WriteBatcher, createCommandHandler } from '@shop/common';
 import type { OrderEvent } from '../domain/events.ts';
 import { type Decision, type NoteFulfilment, type Order, type OrderCommand, type PlaceOrder, orderDecider } from '../domain/order.ts';
 import { orderProjection } from '../feed/toFeedEntry.ts';
@@ -7,6 +7,25 @@ export type PlaceResult =
   | { readonly kind: 'created'; readonly orderId: string }
   | { readonly kind: 'replayed'; readonly orderId: string }
   | { readonly kind: 'key-reused'; readonly orderId: string };
+
+/**
+ * What the HTTP routes need of the orders, whichever engine stores them: on SQLite through
+ * the group commit (`batchedOrders`), on PostgreSQL one transaction a request (PgOrderStore).
+ */
+export interface Orders {
+  load(orderId: string): Order | Promise<Order>;
+  place(command: PlaceOrder, idempotency?: { key: string; requestHash: string }): Promise<PlaceResult>;
+  handle(command: OrderCommand): Promise<Decision>;
+}
+
+/** The SQLite store as `Orders`: every write joins the next group commit, as before. */
+export function batchedOrders(store: OrderStore, writes: WriteBatcher): Orders {
+  return {
+    load: (orderId) => store.load(orderId),
+    place: (command, idempotency) => writes.run(() => store.place(command, idempotency)),
+    handle: (command) => writes.run(() => store.handle(command)),
+  };
+}
 
 /**
  * Runs order commands through the service's command engine. Each accepted command appends its

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import Router from '@koa/router';
-import { type Credentials, HttpProblem, type WriteBatcher, conflict, notFound, readJsonBody, requireBearer, unprocessable } from '@shop/common';
-import type { OrderStore } from '../db/orderStore.ts';
+import { type Credentials, HttpProblem, conflict, notFound, readJsonBody, requireBearer, unprocessable } from '@shop/common';
+import type { Orders } from '../db/orderStore.ts';
 import { formatShopDate } from '@shop/common/time';
 import type { FulfilmentPart } from '../domain/events.ts';
 import type { Order } from '../domain/order.ts';
@@ -10,9 +10,8 @@ import { checkDestination } from '../domain/shipToCountries.ts';
 import { orderView } from './orderView.ts';
 
 export interface OrderRoutesDeps {
-  readonly orders: OrderStore;
-  /** Concurrent writes share one commit (group commit); each answer waits for it. */
-  readonly writes: WriteBatcher;
+  /** On SQLite concurrent writes share one commit (group commit); each answer waits for it. */
+  readonly orders: Orders;
   /** API_TOKEN and API_CLIENTS (open when neither is set). */
   readonly apiToken: Credentials | string | undefined;
   readonly now: () => Date;
@@ -40,7 +39,7 @@ export function createOrderRouter(deps: OrderRoutesDeps): Router {
     if (refused) throw unprocessable(`${refused.detail[0]!.toUpperCase()}${refused.detail.slice(1)}`, { errors: [refused] });
     const command = { type: 'PlaceOrder' as const, orderId: deps.newOrderId(), at: deps.now().toISOString(), ...parsed.value };
     const idempotency = idempotencyKey ? { key: idempotencyKey, requestHash: createHash('sha256').update(JSON.stringify(parsed.value)).digest('hex') } : undefined;
-    const result = await deps.writes.run(() => deps.orders.place(command, idempotency));
+    const result = await deps.orders.place(command, idempotency);
     if (result.kind === 'key-reused') {
       throw unprocessable('This Idempotency-Key was already used for a different order', { orderId: result.orderId });
     }
@@ -48,11 +47,11 @@ export function createOrderRouter(deps: OrderRoutesDeps): Router {
     ctx.status = 201;
     ctx.set('Location', `/orders/${result.orderId}`);
     ctx.set('Cache-Control', 'no-store');
-    ctx.body = orderView(deps.orders.load(result.orderId));
+    ctx.body = orderView(await deps.orders.load(result.orderId));
   });
 
-  router.get('/orders/:id', auth, (ctx) => {
-    const order = found(deps.orders.load(ctx.params['id'] ?? ''), ctx.params['id']);
+  router.get('/orders/:id', auth, async (ctx) => {
+    const order = found(await deps.orders.load(ctx.params['id'] ?? ''), ctx.params['id']);
     ctx.set('Cache-Control', 'no-store');
     ctx.body = orderView(order);
   });
@@ -69,7 +68,7 @@ export function createOrderRouter(deps: OrderRoutesDeps): Router {
       reason = typeof r === 'string' && r.trim() !== '' ? r.trim() : null;
     }
     const at = deps.now().toISOString();
-    const decision = await deps.writes.run(() => deps.orders.handle({ type: 'CancelOrder', orderId, at, reason }));
+    const decision = await deps.orders.handle({ type: 'CancelOrder', orderId, at, reason });
     if (!decision.ok) {
       switch (decision.reason) {
         case 'not-found': throw notFound(`There is no order ${orderId}`);
@@ -79,7 +78,7 @@ export function createOrderRouter(deps: OrderRoutesDeps): Router {
       }
     }
     ctx.set('Cache-Control', 'no-store');
-    ctx.body = orderView(deps.orders.load(orderId));
+    ctx.body = orderView(await deps.orders.load(orderId));
   });
 
   return router;
