@@ -10,7 +10,11 @@ export interface CachedService {
   readonly name: string;
   /** `host:port` nginx listens on, e.g. `127.0.0.1:8081`. */
   readonly listen: string;
-  /** `host:port` of the service itself (the origin), e.g. `127.0.0.1:3001`. */
+  /**
+   * `host:port` of the service itself (the origin), e.g. `127.0.0.1:3001`; or several, comma
+   * separated, for instances of one service on one PostgreSQL database (DATABASE_URL), each
+   * started with the same PUBLIC_URL: nginx spreads requests over them and skips one that fails.
+   */
   readonly upstream: string;
   /**
    * The origin's FEED_CACHE_TOKEN, for a service whose feeds need credentials: nginx then checks
@@ -53,7 +57,7 @@ export const AUTH_CACHE_SECONDS = 5;
 export function renderNginxConfig(o: NginxConfigOptions): string {
   for (const s of o.services) {
     if (!/^[A-Za-z0-9_]+$/.test(s.name)) throw new Error(`Service name "${s.name}" must be letters, digits or underscores`);
-    for (const hp of [s.listen, s.upstream]) {
+    for (const hp of [s.listen, ...s.upstream.split(',')]) {
       if (!/^[A-Za-z0-9.\-[\]:]+:\d{1,5}$/.test(hp)) throw new Error(`"${hp}" must be host:port`);
     }
   }
@@ -73,6 +77,7 @@ export function renderNginxConfig(o: NginxConfigOptions): string {
     NAME: s.name,
     LISTEN: s.listen,
     UPSTREAM: s.upstream,
+    UPSTREAM_SERVERS: upstreamServers(s.upstream),
     LONG_POLL_TIMEOUT: `${o.longPollTimeoutSeconds ?? 660}s`,
     FEED_CACHE_RULES: fill(template('feed-cache.conf.template'), { NAME: s.name }).trimEnd(),
     AUTH_CACHE_SECONDS: String(authSeconds),
@@ -90,6 +95,17 @@ export function renderNginxConfig(o: NginxConfigOptions): string {
     ACCESS_LOG: o.accessLog ? `${o.accessLog} feedcache` : 'off',
     SERVERS: servers.trim(),
   });
+}
+
+/**
+ * The upstream's `server` lines. One origin is always tried (a restart is brief, and nothing
+ * else could answer); of several, one that fails is left out for 5 s while the others answer
+ * (a GET is retried on the next; a POST never is, so an order is never sent twice by nginx).
+ */
+function upstreamServers(upstream: string): string {
+  const all = upstream.split(',');
+  if (all.length === 1) return `server ${all[0]} max_fails=0;`;
+  return all.map((hp) => `server ${hp} max_fails=1 fail_timeout=5s;`).join('\n    ');
 }
 
 function template(name: string): string {

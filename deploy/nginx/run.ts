@@ -1,6 +1,7 @@
 // Puts nginx (deploy/nginx) in front of services that are already running, until Ctrl-C.
 //   npx tsx deploy/nginx/run.ts orders=127.0.0.1:8081:127.0.0.1:3001 [billing=...] [--print]
-// Each argument is name=<listen host:port>:<origin host:port>. Start each service with
+// Each argument is name=<listen host:port>:<origin host:port>[,<origin host:port>...] (several
+// origins: instances of one service on one PostgreSQL database). Start each service with
 // PUBLIC_URL=http://<listen host:port> so its feed links point at the proxy.
 // A service whose feeds need credentials: give nginx the origin's FEED_CACHE_TOKEN, as
 // <NAME>_FEED_CACHE_TOKEN (ORDERS_FEED_CACHE_TOKEN=... for orders=...) or FEED_CACHE_TOKEN for
@@ -11,7 +12,7 @@ import { startNginx } from './startNginx.ts';
 
 const args = process.argv.slice(2);
 const services = args.filter((a) => !a.startsWith('--')).map((a) => {
-  const m = /^([A-Za-z0-9_]+)=([^:]+:\d+):([^:]+:\d+)$/.exec(a);
+  const m = /^([A-Za-z0-9_]+)=([^:]+:\d+):((?:[^:,]+:\d+,)*[^:,]+:\d+)$/.exec(a);
   if (!m) throw new Error(`"${a}" should look like orders=127.0.0.1:8081:127.0.0.1:3001`);
   const cacheToken = process.env[`${m[1]!.toUpperCase()}_FEED_CACHE_TOKEN`] || process.env['FEED_CACHE_TOKEN'] || undefined;
   return { name: m[1]!, listen: m[2]!, upstream: m[3]!, ...(cacheToken ? { cacheToken } : {}) };
