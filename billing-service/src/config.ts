@@ -1,4 +1,4 @@
-import { ConfigError, EnvReader, type PublisherConfig, readPublisherConfig, readShopTimeZone } from '@shop/common';
+import { EnvReader, type PublisherConfig, readPublisherConfig, readShopTimeZone } from '@shop/common';
 
 export interface BillingServiceConfig extends PublisherConfig {
   /** The order feed billing reads (ORDER_FEED_URL). */
@@ -47,6 +47,6 @@ function readDatabaseUrl(r: EnvReader): string | undefined {
   if (raw === undefined) return undefined;
   let ok = false;
   try { ok = ['postgres:', 'postgresql:'].includes(new URL(raw).protocol); } catch { ok = false; }
-  if (!ok) throw new ConfigError(['DATABASE_URL must be a postgres:// (or postgresql://) URL, such as postgres://shop@db.internal:5432/billing; unset it to keep billing in DATA_DIR\'s SQLite file']);
+  if (!ok) r.problem('DATABASE_URL must be a postgres:// (or postgresql://) URL, such as postgres://shop@db.internal:5432/billing; unset it to keep billing in DATA_DIR\'s SQLite file');
   return raw;
 }

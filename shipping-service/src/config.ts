@@ -1,4 +1,4 @@
-import { ConfigError, EnvReader, type PublisherConfig, readPublisherConfig, readShopTimeZone } from '@shop/common';
+import { EnvReader, type PublisherConfig, readPublisherConfig, readShopTimeZone } from '@shop/common';
 
 export interface ShippingServiceConfig extends PublisherConfig {
   readonly orderFeedUrl: string;
@@ -58,6 +58,6 @@ function readDatabaseUrl(r: EnvReader): string | undefined {
   if (raw === undefined) return undefined;
   let ok = false;
   try { ok = ['postgres:', 'postgresql:'].includes(new URL(raw).protocol); } catch { ok = false; }
-  if (!ok) throw new ConfigError(['DATABASE_URL must be a postgres:// (or postgresql://) URL, such as postgres://shop@db.internal:5432/shipping; unset it to keep shipping in DATA_DIR\'s SQLite file']);
+  if (!ok) r.problem('DATABASE_URL must be a postgres:// (or postgresql://) URL, such as postgres://shop@db.internal:5432/shipping; unset it to keep shipping in DATA_DIR\'s SQLite file');
   return raw;
 }

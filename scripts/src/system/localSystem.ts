@@ -16,6 +16,11 @@ export interface LocalSystemOptions {
   readonly basePort: number;
   /** Extra environment for every service (it wins over the defaults here). */
   readonly env?: Readonly<Record<string, string>>;
+  /**
+   * DATABASE_URL per service (`postgres://...`, one database each): that service keeps everything
+   * in PostgreSQL instead of its SQLite file. Services not named stay on SQLite.
+   */
+  readonly databaseUrls?: Readonly<Partial<Record<ServiceName, string>>>;
   /** Run the compiled `<service>/dist/main.js` with plain Node (`npm run build` first) instead of the sources under tsx. */
   readonly compiled?: boolean;
 }
@@ -69,6 +74,7 @@ export class LocalSystem {
         BILLING_AUTO_CAPTURE: '1',
         SHIPPING_AUTO_DISPATCH: '1',
         ...this.#o.env,
+        ...(this.#o.databaseUrls?.[name] ? { DATABASE_URL: this.#o.databaseUrls[name] } : {}),
       },
     });
     child.stdout?.pipe(log, { end: false });
