@@ -2,9 +2,9 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import type { RequestListener } from 'node:http';
 import type Koa from 'koa';
 import Router from '@koa/router';
-import { type Db, type EngineMode, FeedConsumer, type FeedConsumerOptions, FeedPublisher, FeedStore, type Logger, type PublishedStore, type Operations, type ServiceAccess, ServiceHealth, SqliteCommandEngine, WriteBatcher, createBaseApp, createFeedFastPath, createFeedRouter, createOperations, createServiceAccess, withFastPath } from '@shop/common';
+import { type ConsumerProgress, type Db, type EngineMode, FeedConsumer, type FeedConsumerOptions, FeedPublisher, FeedStore, type Logger, type PublishedStore, type Operations, type ServiceAccess, ServiceHealth, SqliteCommandEngine, WriteBatcher, createBaseApp, createFeedFastPath, createFeedRouter, createOperations, createServiceAccess, withFastPath } from '@shop/common';
 import type { OrderServiceConfig } from './config.ts';
-import { type FulfilmentNotes, createShippingFeedHandler } from './consumer/shippingFeedHandler.ts';
+import { createShippingFeedHandler } from './consumer/shippingFeedHandler.ts';
 import { migrations } from './db/migrations.ts';
 import { OrderStore, type Orders, batchedOrders } from './db/orderStore.ts';
 import { orderIdFrom } from './domain/orderId.ts';
@@ -28,8 +28,6 @@ export interface OrderAppBase {
   readonly app: Koa;
   /** What the HTTP server runs: the feed's 304 fast path, then the app. */
   readonly handler: RequestListener;
-  /** Reads the shipping feed (dispatches, digital deliveries) into the orders; main.ts polls it, tests call pollOnce(). */
-  readonly shippingFeed: FeedConsumer;
   /** /metrics, /healthz, /readyz; main.ts calls `ops.health.shutDown()` on SIGTERM. */
   readonly ops: Operations;
   /** The credentials it accepts (readers, operators, API clients); `close()` stops watching their files. */
@@ -41,6 +39,8 @@ export interface OrderApp extends OrderAppBase {
   readonly feed: FeedStore;
   readonly publisher: FeedPublisher;
   readonly orders: OrderStore;
+  /** Reads the shipping feed (dispatches, digital deliveries) into the orders; main.ts polls it, tests call pollOnce(). */
+  readonly shippingFeed: FeedConsumer;
 }
 
 /** Builds the order service on SQLite (never listens and never polls: main.ts and the tests do that). */
@@ -52,12 +52,17 @@ export function createApp(deps: AppDeps): OrderApp {
   // The one place the order service chooses where its commands are stored.
   const engine = new SqliteCommandEngine(deps.db, feed, { newEventId: deps.newEventId ?? randomUUID });
   const orders = new OrderStore(deps.db, engine);
-  const base = assembleApp(deps, access, publisher, batchedOrders(orders, new WriteBatcher(deps.db)), orders);
-  return { ...base, feed, publisher, orders };
+  // Blocking would hold every order's dispatch behind one bad entry; each note is per order.
+  const shippingFeed = new FeedConsumer(deps.db, { ...shippingFeedOptions(deps), handler: createShippingFeedHandler(orders, now) });
+  const base = assembleApp(deps, {
+    access, publisher, orders: batchedOrders(orders, new WriteBatcher(deps.db)), shippingFeed,
+    health: new ServiceHealth(deps.db, migrations), status: () => shippingFeed.status(),
+  });
+  return { ...base, feed, publisher, orders, shippingFeed };
 }
 
 /** Who may write, read the feed and see the pages (credentials files are watched from now on). */
-export function createOrderAccess(deps: AppDeps): ServiceAccess {
+export function createOrderAccess(deps: Pick<AppDeps, 'config' | 'logger'>): ServiceAccess {
   return createServiceAccess(deps.config.access, { service: 'order-service', logger: deps.logger });
 }
 
@@ -74,15 +79,10 @@ export function createOrderPublisher<M extends EngineMode>(deps: Pick<AppDeps, '
   });
 }
 
-/**
- * Everything but storage: credentials, the shipping feed subscription (its read position in
- * `deps.db`), operations, the feed routes and the order routes over `orders`.
- */
-export function assembleApp(deps: AppDeps, access: ServiceAccess, publisher: FeedPublisher<EngineMode>, orders: Orders, fulfilments: FulfilmentNotes): OrderAppBase {
-  const now = deps.now ?? (() => new Date());
+/** The shipping feed subscription's options, whichever engine applies it (the handler aside). Parks: one bad entry never holds every order's dispatch. */
+export function shippingFeedOptions(deps: Pick<AppDeps, 'config' | 'consumer' | 'logger' | 'now'>) {
   const { config } = deps;
-  // Blocking would hold every order's dispatch behind one bad entry; each note is per order.
-  const shippingFeed = new FeedConsumer(deps.db, {
+  return {
     name: 'shipping',
     feedUrl: config.shippingFeedUrl,
     token: config.shippingFeedToken,
@@ -91,10 +91,23 @@ export function assembleApp(deps: AppDeps, access: ServiceAccess, publisher: Fee
     onFailure: 'park',
     ...deps.consumer,
     logger: deps.logger,
-    now,
-    handler: createShippingFeedHandler(fulfilments, now),
-  });
-  const ops = createOperations({ health: new ServiceHealth(deps.db, migrations), feeds: [{ name: 'orders', publisher }], consumers: [shippingFeed], guard: access.operator });
+    now: deps.now ?? (() => new Date()),
+  } as const;
+}
+
+/** Everything but storage: operations, the feed routes, the order routes over `orders` and /status. */
+export function assembleApp(deps: Pick<AppDeps, 'config' | 'logger' | 'now' | 'newOrderId'>, parts: {
+  readonly access: ServiceAccess;
+  readonly publisher: FeedPublisher<EngineMode>;
+  readonly orders: Orders;
+  readonly shippingFeed: { progress(): ConsumerProgress };
+  readonly health: ServiceHealth;
+  readonly status: () => unknown;
+}): OrderAppBase {
+  const now = deps.now ?? (() => new Date());
+  const { config } = deps;
+  const { access, publisher } = parts;
+  const ops = createOperations({ health: parts.health, feeds: [{ name: 'orders', publisher }], consumers: [parts.shippingFeed], guard: access.operator });
   const app = createBaseApp(deps.logger, { onRequest: ops.metrics.observeRequest });
   app.use(ops.router.routes()).use(ops.router.allowedMethods());
   const feedOptions = { publisher, baseUrl: config.publicUrl, readers: access.readers, realm: 'order-service feeds', longPollMaxSeconds: config.longPollMaxSeconds };
@@ -102,12 +115,12 @@ export function assembleApp(deps: AppDeps, access: ServiceAccess, publisher: Fee
     ...feedOptions,
     homeLinks: [{ href: `${config.publicUrl}/status`, title: 'Status of the shipping feed subscription (JSON)' }],
   });
-  const orderRouter = createOrderRouter({ orders, apiToken: access.clients, now, newOrderId: deps.newOrderId ?? (() => orderIdFrom(randomBytes(10))), shipTo: new Set(config.shipToCountries), shopTimeZone: config.shopTimeZone });
-  const statusRouter = new Router().get('/status', access.operator, (ctx) => {
-    const s = shippingFeed.status();
+  const orderRouter = createOrderRouter({ orders: parts.orders, apiToken: access.clients, now, newOrderId: deps.newOrderId ?? (() => orderIdFrom(randomBytes(10))), shipTo: new Set(config.shipToCountries), shopTimeZone: config.shopTimeZone });
+  const statusRouter = new Router().get('/status', access.operator, async (ctx) => {
+    const s = await parts.status();
     ctx.set('Cache-Control', 'no-store');
     ctx.body = { subscriptions: [s] };
   });
   for (const r of [feedRouter, orderRouter, statusRouter]) app.use(r.routes()).use(r.allowedMethods());
-  return { app, handler: withFastPath(ops.metrics.observeFastPath(createFeedFastPath(feedOptions)), app.callback()), shippingFeed, ops, access };
+  return { app, handler: withFastPath(ops.metrics.observeFastPath(createFeedFastPath(feedOptions)), app.callback()), ops, access };
 }

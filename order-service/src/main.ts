@@ -7,14 +7,16 @@ import { migrations } from './db/migrations.ts';
 const logger = createLogger({ service: 'order-service' });
 try {
   const config = loadConfig();
-  const db = openDatabase(join(config.dataDir, 'orders.db'));
-  migrate(db, migrations);
-  // DATABASE_URL moves the orders and their feed to PostgreSQL (loaded only then: SQLite never loads the driver).
+  // DATABASE_URL moves all of the order service to PostgreSQL (the driver is loaded only then); else its SQLite file.
   const pg = config.databaseUrl === undefined ? undefined : await import('./pgApp.ts').then(async (m) => {
     const storage = await m.openOrderPg(config.databaseUrl!, { pageSize: config.feedPageSize, logger });
-    return { storage, app: m.createPgApp({ db, config, logger }, storage) };
+    const app = m.createPgApp({ config, logger }, storage);
+    await app.shippingFeed.startLeading();
+    return { storage, app };
   });
-  const { handler, shippingFeed, ops } = pg?.app ?? createApp({ db, config, logger });
+  const db = pg ? undefined : openDatabase(join(config.dataDir, 'orders.db'));
+  if (db) migrate(db, migrations);
+  const { handler, shippingFeed, ops } = pg?.app ?? createApp({ db: db!, config, logger });
   const server = await listen(handler, config.host, config.port);
   logger.info('listening', { url: server.url, feed: `${config.publicUrl}/feed`, shippingFeed: config.shippingFeedUrl, dataDir: config.dataDir, storage: pg ? 'postgresql' : 'sqlite' });
   // The order service starts before shipping: until shipping answers, the poll backs off and retries.
@@ -28,7 +30,7 @@ try {
     await shippingFeed.close();
     await server.close();
     await pg?.storage.close();
-    db.close();
+    db?.close();
   }, (msg) => logger.info(msg));
 } catch (err) {
   if (err instanceof ConfigError) {

@@ -1,13 +1,14 @@
 import { randomUUID } from 'node:crypto';
-import type { Logger } from '@shop/common';
-import { PgCommandEngine, PgFeedStore, PgListener, type PgPool, migratePg, openPgPool } from '@shop/common/pg';
-import { type AppDeps, type OrderAppBase, assembleApp, createOrderAccess, createOrderPublisher } from './app.ts';
-import type { FeedPublisher } from '@shop/common';
+import { type FeedPublisher, type Logger, ServiceHealth } from '@shop/common';
+import { PgCommandEngine, PgFeedConsumer, PgFeedStore, PgListener, type PgPool, migratePg, openPgPool } from '@shop/common/pg';
+import { type AppDeps, type OrderAppBase, assembleApp, createOrderAccess, createOrderPublisher, shippingFeedOptions } from './app.ts';
+import { createPgShippingFeedHandler } from './consumer/shippingFeedHandler.ts';
 import { pgMigrations } from './db/pgMigrations.ts';
 import { PgOrderStore } from './db/pgOrderStore.ts';
 
 /** The order service's PostgreSQL storage, opened and migrated (safe when instances start together). */
 export interface OrderPg {
+  readonly url: string;
   readonly pool: PgPool;
   readonly listener: PgListener;
   readonly feed: PgFeedStore;
@@ -24,7 +25,7 @@ export async function openOrderPg(url: string, o: { pageSize: number; logger: Lo
     // Prime the head kept in memory, so the 304 fast path answers from the first request.
     await feed.head();
     return {
-      pool, listener, feed,
+      url, pool, listener, feed,
       close: async () => { await feed.close(); await listener.close(); await pool.end(); },
     };
   } catch (e) {
@@ -38,25 +39,26 @@ export interface PgOrderApp extends OrderAppBase {
   readonly feed: PgFeedStore;
   readonly publisher: FeedPublisher<'async'>;
   readonly orders: PgOrderStore;
+  /** Applied by one instance at a time (leadership `order-service:shipping`); main.ts starts leading and polls. */
+  readonly shippingFeed: PgFeedConsumer;
 }
 
 /**
- * Builds the order service over PostgreSQL: the orders, their feed, archive renditions and
- * idempotency keys shared by every instance. `deps.db` (SQLite, in DATA_DIR) still holds this
- * instance's shipping feed read position and parked entries until the subscription moves to
- * PostgreSQL (PgFeedConsumer); its notes go to PostgreSQL, after the position commits, so a
- * crash between the two loses that note (a `reset shipping` notes it again: notes are idempotent).
+ * Builds the order service over PostgreSQL: the orders, their feed, archive renditions,
+ * idempotency keys and the shipping feed's read position and parked entries, shared by every
+ * instance. A dispatch is noted in the transaction that moves the read position.
  */
-export function createPgApp(deps: AppDeps, pg: OrderPg): PgOrderApp {
+export function createPgApp(deps: Omit<AppDeps, 'db'>, pg: OrderPg): PgOrderApp {
+  const now = deps.now ?? (() => new Date());
   const access = createOrderAccess(deps);
   const publisher = createOrderPublisher<'async'>(deps, pg.feed, access);
   const engine = new PgCommandEngine(pg.pool, pg.feed, { newEventId: deps.newEventId ?? randomUUID });
   const orders = new PgOrderStore(engine);
-  const notes = {
-    noteFulfilment: (command: Parameters<PgOrderStore['noteFulfilment']>[0]) => {
-      orders.noteFulfilment(command).catch((e: unknown) => deps.logger.error('noting a fulfilment failed', { orderId: command.orderId, error: e instanceof Error ? e.message : String(e) }));
-    },
-  };
-  const base = assembleApp(deps, access, publisher, orders, notes);
-  return { ...base, feed: pg.feed, publisher, orders };
+  const shippingFeed = new PgFeedConsumer(pg.pool, {
+    ...shippingFeedOptions(deps),
+    leadership: { connectionString: pg.url, service: 'order-service' },
+    handler: createPgShippingFeedHandler(orders, now),
+  });
+  const base = assembleApp(deps, { access, publisher, orders, shippingFeed, health: new ServiceHealth(null, []), status: () => shippingFeed.status() });
+  return { ...base, feed: pg.feed, publisher, orders, shippingFeed };
 }

@@ -1,11 +1,8 @@
 import type { ConsumedEntry } from '@shop/common';
-import type { NoteFulfilment } from '../domain/order.ts';
+import type { PgTx } from '@shop/common/pg';
+import type { OrderStore } from '../db/orderStore.ts';
+import type { PgOrderStore } from '../db/pgOrderStore.ts';
 import { parseFulfilment } from '../domain/shippingContract.ts';
-
-/** Where a dispatch or delivery is noted: the order store (SQLite), or a PostgreSQL one's adapter. */
-export interface FulfilmentNotes {
-  noteFulfilment(command: NoteFulfilment): unknown;
-}
 
 /**
  * Applies one shipping feed entry (contract v1): a dispatch or a digital delivery is noted on
@@ -13,11 +10,21 @@ export interface FulfilmentNotes {
  * note and the read position commit together. Throws on an entry it cannot read (the consumer
  * retries, then parks it); ignores every other type.
  */
-export function createShippingFeedHandler(orders: FulfilmentNotes, now: () => Date): (entry: ConsumedEntry) => void {
+export function createShippingFeedHandler(orders: OrderStore, now: () => Date): (entry: ConsumedEntry) => void {
   return (entry) => {
     const parsed = parseFulfilment(entry.type, entry.payload);
     if (parsed === undefined) return;
     if (!parsed.ok) throw new Error(`${entry.type} ${entry.atomId} is not valid: ${parsed.errors.join('; ')}`);
     orders.noteFulfilment({ type: 'NoteFulfilment', ...parsed.value, at: now().toISOString() });
+  };
+}
+
+/** The same on PostgreSQL: the note goes in the consumer's transaction, with the read position. */
+export function createPgShippingFeedHandler(orders: PgOrderStore, now: () => Date): (entry: ConsumedEntry, tx: PgTx) => Promise<void> {
+  return async (entry, tx) => {
+    const parsed = parseFulfilment(entry.type, entry.payload);
+    if (parsed === undefined) return;
+    if (!parsed.ok) throw new Error(`${entry.type} ${entry.atomId} is not valid: ${parsed.errors.join('; ')}`);
+    await orders.noteFulfilment({ type: 'NoteFulfilment', ...parsed.value, at: now().toISOString() }, tx);
   };
 }

@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { atomProblems, call, createTestDatabase, requirePostgres, tempDir } from '@shop/common/testing';
+import { atomProblems, call, createTestDatabase, exampleEntryFor, examplesOf, requirePostgres, startTestFeedServer, tempDir } from '@shop/common/testing';
 import { adaOrder } from '../testing/adaOrder.ts';
 import { type RunningPgOrderService, startPgOrderService } from '../testing/startPgOrderService.ts';
 
@@ -11,12 +11,13 @@ describe('The order service on PostgreSQL, two instances on one database', funct
   const PUBLIC_URL = 'http://orders.example.test';
   let a: RunningPgOrderService;
   let b: RunningPgOrderService;
+  let databaseUrl = '';
 
   before(async function () { this.timeout(90_000); await requirePostgres(this); });
   beforeEach(async () => {
-    const url = await createTestDatabase();
+    databaseUrl = await createTestDatabase();
     const env = { FEED_PAGE_SIZE: '3', PUBLIC_URL };
-    [a, b] = await Promise.all([startPgOrderService(`${dir.path}/${Math.random()}`, url, env), startPgOrderService(`${dir.path}/${Math.random()}`, url, env)]);
+    [a, b] = await Promise.all([startPgOrderService(`${dir.path}/${Math.random()}`, databaseUrl, env), startPgOrderService(`${dir.path}/${Math.random()}`, databaseUrl, env)]);
   });
   afterEach(async () => { await Promise.all([a?.close(), b?.close()]); });
   after(() => dir.remove());
@@ -96,5 +97,26 @@ describe('The order service on PostgreSQL, two instances on one database', funct
     expect(Date.now() - started).to.be.below(5_000);
     // And the instance that held the poll now revalidates the new document without a query.
     expect((await call('GET', `${a.url}/feed`, undefined, { 'if-none-match': answered.headers['etag']! })).status).to.equal(304);
+  });
+
+  it('notes a dispatch read from the shipping feed in PostgreSQL, with the read position: every instance then refuses to cancel', async () => {
+    const shipping = await startTestFeedServer({ pageSize: 3 });
+    const reader = await startPgOrderService(`${dir.path}/${Math.random()}`, databaseUrl, { PUBLIC_URL, SHIPPING_FEED_URL: shipping.feedUrl });
+    try {
+      const id = (await call('POST', `${a.url}/orders`, adaOrder)).json()['id'] as string;
+      shipping.append(exampleEntryFor(examplesOf('shipping-service', 'ShipmentDispatched')[0]!, id, { dispatchedAt: '2025-06-06T23:30:00.000Z' }));
+      await reader.shippingFeed.startLeading();
+      expect(await reader.shippingFeed.whenLeader(AbortSignal.timeout(5_000))).to.equal(true);
+      expect((await reader.shippingFeed.pollOnce()).kind).to.equal('read');
+      const refused = await call('POST', `${b.url}/orders/${id}/cancel`);
+      expect(refused.status).to.equal(409);
+      expect(refused.json()).to.include({ orderId: id, dispatchedAt: '2025-06-06T23:30:00.000Z' });
+      const position = await a.pg.pool.query<{ position: string }>("SELECT position FROM consumer_subscriptions WHERE name = 'shipping'");
+      expect(Number(position.rows[0]!.position), 'the read position is in the shared database').to.equal(1);
+      expect((await reader.shippingFeed.status()).leader).to.equal(true);
+    } finally {
+      await reader.close();
+      await shipping.close();
+    }
   });
 });
