@@ -88,7 +88,9 @@ function startCluster(): Promise<Cluster> {
     for (let attempt = 0; attempt < 3; attempt += 1) {
       const port = await freePort();
       // track_commit_timestamp lets the concurrency tests ask the server in what order transactions committed.
-      const options = [`-p ${port}`, `-k ${dir}`, '-c listen_addresses=127.0.0.1', '-c fsync=off', '-c full_page_writes=off',
+      // PG_TEST_DURABLE=1 (the bench) keeps PostgreSQL's durable defaults: a commit waits for its WAL flush.
+      const fast = process.env['PG_TEST_DURABLE'] === '1' ? [] : ['-c fsync=off', '-c full_page_writes=off'];
+      const options = [`-p ${port}`, `-k ${dir}`, '-c listen_addresses=127.0.0.1', ...fast,
         '-c max_connections=200', '-c track_commit_timestamp=on'].join(' ');
       try {
         await run(bin, 'pg_ctl', ['-D', join(dir, 'data'), '-l', join(dir, 'log'), '-w', '-t', '60', '-o', options, 'start']);

@@ -13,6 +13,7 @@ import { benchConsumerRow } from './consumerRow.ts';
 import { benchEndToEnd } from './endToEndRow.ts';
 import { benchPagingRows } from './pagingRows.ts';
 import { benchPlacementRow } from './placementRow.ts';
+import { benchPostgresRow } from './postgresRow.ts';
 import { formatTable, machine, saveResults } from './report.ts';
 import { benchStartupRow } from './startupRow.ts';
 
@@ -30,6 +31,7 @@ export const builtInProviders: readonly RowProvider[] = [
   { rows: [5], title: 'end to end: POST /orders to the confirmation .eml (four processes)', run: benchEndToEnd },
   { rows: [6], title: 'order placement throughput', run: (o) => benchPlacementRow(o) },
   { rows: [7], title: 'compiled build vs the tsx loader: memory and time to ready', run: benchStartupRow },
+  { rows: [8], title: 'order writes on PostgreSQL, one and two instances, vs SQLite', run: benchPostgresRow },
 ];
 
 /** Providers that live in files another change may add; skipped with a note when absent. */

@@ -21,6 +21,13 @@ async function start(spec: ServerSpec): Promise<{ url: string }> {
       close = () => s.close();
       return { url: s.url };
     }
+    case 'order-service-pg': {
+      // Loaded only here: the other servers never load the PostgreSQL driver.
+      const { startPgOrderService } = await import('../../../order-service/src/testing/startPgOrderService.ts');
+      const s = await startPgOrderService(spec.dataDir, spec.databaseUrl, { FEED_PAGE_SIZE: String(spec.pageSize), LONG_POLL_MAX: '0', PUBLIC_URL: spec.publicUrl });
+      close = () => s.close();
+      return { url: s.url };
+    }
     case 'bare': {
       // The same bytes and headers the subject sent, and nothing else: the limit for node:http.
       const body = Buffer.from(spec.bodyBase64, 'base64');

@@ -4,6 +4,8 @@ import { fileURLToPath } from 'node:url';
 export type ServerSpec =
   /** `port` fixes the port and so the base URL: stored archive renditions then survive a rerun. */
   | { readonly kind: 'order-service'; readonly dataDir: string; readonly pageSize: number; readonly port?: number }
+  /** An instance on PostgreSQL; several with one `databaseUrl` and `publicUrl` are one service. */
+  | { readonly kind: 'order-service-pg'; readonly dataDir: string; readonly pageSize: number; readonly databaseUrl: string; readonly publicUrl: string }
   | { readonly kind: 'bare'; readonly status: number; readonly headers: Record<string, string>; readonly bodyBase64: string }
   | { readonly kind: 'koa-201' };
 
