@@ -28,16 +28,15 @@ try {
   const stop = new AbortController();
   const polling = Promise.all([runPollLoop(orderFeed, stop.signal), runPollLoop(billingFeed, stop.signal)]);
   // A timer, not a loop; on PostgreSQL a tick still running skips the next.
-  let dispatching = false;
+  let dispatching: Promise<unknown> | undefined;
   const dispatcher = config.autoDispatch
     ? setInterval(() => {
       if (sqlite) {
         try { dispatchDue(sqlite.shipping, new Date(), config.autoDispatchDelaySeconds, logger); } catch (err) { logger.error('auto-dispatch failed', { err }); }
       } else if (pg && !dispatching) {
-        dispatching = true;
-        dispatchDuePg(pg.app.shipping, new Date(), config.autoDispatchDelaySeconds, logger)
+        dispatching = dispatchDuePg(pg.app.shipping, new Date(), config.autoDispatchDelaySeconds, logger)
           .catch((err: unknown) => logger.error('auto-dispatch failed', { err }))
-          .finally(() => { dispatching = false; });
+          .finally(() => { dispatching = undefined; });
       }
     }, 1000)
     : undefined;
@@ -45,6 +44,7 @@ try {
     // Not ready at once; after SHUTDOWN_DELAY long polls are answered, the polls and requests in flight finish.
     await ops.health.shutDown(config.shutdownDelaySeconds * 1000);
     clearInterval(dispatcher);
+    await dispatching;
     stop.abort();
     await polling;
     await Promise.all([orderFeed.close(), billingFeed.close()]);

@@ -34,6 +34,11 @@ export class PgConsumerOperations {
     [this.#row, this.#parkedTotal] = await Promise.all([store.get(pool), store.parkedCount(pool)]);
   }
 
+  /** A poll answered 304: only the heartbeat moved. */
+  noteSuccess(at: string): void {
+    if (this.#row) this.#row = { ...this.#row, lastSuccessAt: at, failures: 0 };
+  }
+
   async status(): Promise<ConsumerStatus> {
     const { pool, store, state } = this.#d;
     const [row, parked, parkedTotal] = await Promise.all([store.get(pool), store.parkedSummaries(pool, 0, STATUS_PARKED_LIMIT), store.parkedCount(pool)]);

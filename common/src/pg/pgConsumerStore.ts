@@ -116,6 +116,20 @@ export class PgConsumerStore {
       [this.name, atomId, error]);
     return r.rows[0]!.attempts;
   }
+  /** Whether any attempts are counted or entries parked: when neither, applying an entry need not clear them. */
+  async pending(q: PgQueryable): Promise<{ attempts: boolean; parked: boolean }> {
+    const r = await q.query<{ attempts: boolean; parked: boolean }>(
+      'SELECT EXISTS (SELECT 1 FROM consumer_attempts WHERE name = $1) AS attempts, EXISTS (SELECT 1 FROM consumer_parked WHERE name = $1) AS parked', [this.name]);
+    return r.rows[0]!;
+  }
+  /** An entry applied: its failures forgotten and, if it was parked, unparked, in one statement. */
+  async settle(q: PgQueryable, atomId: string): Promise<void> {
+    await q.query('WITH a AS (DELETE FROM consumer_attempts WHERE name = $1) DELETE FROM consumer_parked WHERE name = $1 AND atom_id = $2', [this.name, atomId]);
+  }
+  /** The end of a successful poll in one statement: validators kept (or cleared) and the success recorded. */
+  async finishRead(q: PgQueryable, v: Validators | undefined, at: string, newestSeen: number): Promise<void> {
+    await this.#set(q, 'etag = $2, last_modified = $3, last_success_at = $4, failures = 0, newest_seen = GREATEST(newest_seen, $5)', [v?.etag ?? null, v?.lastModified ?? null, at, newestSeen]);
+  }
   async clearAttempts(q: PgQueryable): Promise<void> { await q.query('DELETE FROM consumer_attempts WHERE name = $1', [this.name]); }
 
   async park(q: PgQueryable, entry: ConsumedEntry, error: string, attempts: number, at: string): Promise<void> {

@@ -137,8 +137,10 @@ export class PgFeedConsumer {
     const pollId = randomUUID().slice(0, 8);
     const cost = { requests: 0, bytes: 0 };
     s.totals.polls++;
+    let last: PollResult | undefined;
     try {
       const result = await this.#loop.read(cost, signal);
+      last = result;
       s.retryAt = undefined;
       s.failures = 0;
       if (result.kind === 'not-modified') s.totals.notModified++;
@@ -160,7 +162,9 @@ export class PgFeedConsumer {
     } finally {
       s.totals.requests += cost.requests;
       s.totals.bytes += cost.bytes;
-      await this.#ops.refresh().catch(() => undefined);
+      // A 304 changes only when the last poll succeeded: no need to read the row again.
+      if (last?.kind === 'not-modified') this.#ops.noteSuccess(this.#now().toISOString());
+      else await this.#ops.refresh().catch(() => undefined);
     }
   }
 }
@@ -181,9 +185,6 @@ export function pgReadLoopStore(pool: Pool, store: PgConsumerStore): ReadLoopSto
       await store.setValidators(tx, validators);
       await store.recordSuccess(tx, at, newestSeen);
     }),
-    finishRead: (validators, at, newestSeen) => inPgTransaction(pool, async (tx) => {
-      await store.setValidators(tx, validators);
-      await store.recordSuccess(tx, at, newestSeen);
-    }),
+    finishRead: (validators, at, newestSeen) => store.finishRead(pool, validators, at, newestSeen),
   };
 }
