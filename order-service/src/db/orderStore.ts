@@ -4,7 +4,8 @@ import { type Decision, type NoteFulfilment, type Order, type OrderCommand, type
 import { orderProjection } from '../feed/toFeedEntry.ts';
 
 export type PlaceResult =
-  | { readonly kind: 'created'; readonly orderId: string }
+  /** With the order as the command left it: no need to read it back for the answer. */
+  | { readonly kind: 'created'; readonly orderId: string; readonly order: Order }
   | { readonly kind: 'replayed'; readonly orderId: string }
   | { readonly kind: 'key-reused'; readonly orderId: string };
 
@@ -69,10 +70,10 @@ export class OrderStore {
         const seen = this.#findKey.get(idempotency.key);
         if (seen) return { kind: seen.request_hash === idempotency.requestHash ? 'replayed' : 'key-reused', orderId: seen.order_id };
       }
-      const { decision } = this.#commands.handle(command.orderId, command, { recordedAt: command.at, tx });
+      const { decision, state } = this.#commands.handle(command.orderId, command, { recordedAt: command.at, tx });
       if (!decision.ok) throw new Error(`Order id collision on ${command.orderId}`);
       if (idempotency) this.#saveKey.run(idempotency.key, idempotency.requestHash, command.orderId, command.at);
-      return { kind: 'created', orderId: command.orderId };
+      return { kind: 'created', orderId: command.orderId, order: state };
     });
   }
 }

@@ -42,9 +42,9 @@ export class PgOrderStore implements Orders {
         const claim = await this.#keys.claim(tx, { key: idempotency.key, requestHash: idempotency.requestHash, resourceId: command.orderId, at: command.at });
         if (claim.kind !== 'claimed') return { kind: claim.kind, orderId: claim.resourceId };
       }
-      const { decision } = await this.#commands.handle(command.orderId, command, { recordedAt: command.at, tx });
+      const { decision, state } = await this.#commands.handle(command.orderId, command, { recordedAt: command.at, tx });
       if (!decision.ok) throw new Error(`Order id collision on ${command.orderId}`);
-      return { kind: 'created', orderId: command.orderId };
+      return { kind: 'created', orderId: command.orderId, order: state };
     });
   }
 }

@@ -47,7 +47,7 @@ export function createOrderRouter(deps: OrderRoutesDeps): Router {
     ctx.status = 201;
     ctx.set('Location', `/orders/${result.orderId}`);
     ctx.set('Cache-Control', 'no-store');
-    ctx.body = orderView(await deps.orders.load(result.orderId));
+    ctx.body = orderView(result.kind === 'created' ? result.order : await deps.orders.load(result.orderId));
   });
 
   router.get('/orders/:id', auth, async (ctx) => {
