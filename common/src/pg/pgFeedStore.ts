@@ -65,8 +65,10 @@ export class PgFeedStore {
     if (options.listener) {
       store.#unresync = options.listener.onResync(() => store.#invalidate());
       store.#unlisten = await options.listener.listen(store.channel, (payload) => {
-        store.#invalidate();
-        store.#announce(Number(payload));
+        const position = Number(payload);
+        // A head read after that commit (this process's own, echoed back) is still current: keep it.
+        if (!(store.#head && store.#head.lastPosition >= position)) store.#invalidate();
+        store.#announce(position);
       });
     }
     return store;

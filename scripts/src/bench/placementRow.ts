@@ -5,7 +5,7 @@ import { withServers } from './servers.ts';
 
 /** Why row 6 misses, measured in-process on this machine (OrderStore.place in a loop, 6,000 orders). */
 const MISS_PLACEMENT = 'Why: each order is a durable write (validate, decide, event + formatted feed entry in one SQLite '
-  + 'transaction on a WAL file, read the order back) on one writer thread. In-process here the write alone costs ~77 us '
+  + 'transaction on a WAL file) on one writer thread. In-process here the write alone costs ~77 us '
   + 'in :memory: and, with group commit (10 a transaction) on the WAL file, ~62 us with checkpoints every 40 MB (80 us '
   + 'with SQLite\'s default): more than the whole baseline request (~45 us). Intl caching, group commit and rarer '
   + 'checkpoints took the service from ~2,300 to ~4,000-4,600 req/s here; 0.5 would need the writes off the request '
@@ -13,7 +13,7 @@ const MISS_PLACEMENT = 'Why: each order is a durable write (validate, decide, ev
 
 /**
  * Row 6: POST /orders on the real order service (parse, decide, event + feed entry in one
- * SQLite transaction on a WAL file, then read the order back for the reply) against a Koa app
+ * SQLite transaction on a WAL file; the reply is the order as the command left it) against a Koa app
  * with the same middleware and body parsing that answers 201 and stores nothing.
  */
 export async function benchPlacementRow(o: BenchOptions): Promise<BenchRow[]> {
