@@ -9,6 +9,8 @@ import { PgBillingStore, pgMigrations } from './db/pgBillingStore.ts';
 export interface BillingPg {
   readonly url: string;
   readonly pool: PgPool;
+  /** A small pool that commits without waiting for the WAL flush: the subscriptions' bookkeeping (see PgFeedConsumerOptions.bookkeepingPool). */
+  readonly bookkeeping: PgPool;
   readonly listener: PgListener;
   readonly feed: PgFeedStore;
   close(): Promise<void>;
@@ -17,14 +19,16 @@ export interface BillingPg {
 /** Opens DATABASE_URL: a pool, the process's LISTEN connection, migrations, the feed. */
 export async function openBillingPg(url: string, o: { pageSize: number; logger: Logger; now?: () => Date; poolSize?: number }): Promise<BillingPg> {
   const pool = openPgPool(url, { max: o.poolSize ?? 10, applicationName: 'billing-service', onError: (e) => o.logger.warn('idle PostgreSQL connection failed', { error: e.message }) });
+  const bookkeeping = openPgPool(url, { max: 2, applicationName: 'billing-service bookkeeping', synchronousCommit: false, onError: () => {} });
   try {
     await migratePg(pool, pgMigrations);
     const listener = new PgListener({ connectionString: url, onError: (e) => o.logger.warn('PostgreSQL LISTEN connection lost; reconnecting', { error: e.message }) });
     const feed = await PgFeedStore.open(pool, { pageSize: o.pageSize, now: o.now, listener });
     await feed.head();
-    return { url, pool, listener, feed, close: async () => { await feed.close(); await listener.close(); await pool.end(); } };
+    return { url, pool, listener, feed, bookkeeping, close: async () => { await feed.close(); await listener.close(); await pool.end(); await bookkeeping.end(); } };
   } catch (e) {
     await pool.end().catch(() => {});
+    await bookkeeping.end().catch(() => {});
     throw e;
   }
 }
@@ -53,6 +57,7 @@ export function createPgApp(deps: Omit<AppDeps, 'db'>, pg: BillingPg): PgBilling
   const orderFeed = new PgFeedConsumer(pg.pool, {
     ...orderFeedOptions(deps),
     leadership: { connectionString: pg.url, service: 'billing-service' },
+    bookkeepingPool: pg.bookkeeping,
     handler: createPgOrderFeedHandler({ billing, now, autoCapture: deps.config.autoCapture, logger: deps.logger }),
   });
   const base = assembleBillingApp(deps, { access, publisher, billing, orderFeed, health: new ServiceHealth(null, []), status: () => orderFeed.status() });

@@ -10,6 +10,8 @@ import { DownloadLinks } from './downloads/downloadLinks.ts';
 export interface ShippingPg {
   readonly url: string;
   readonly pool: PgPool;
+  /** A small pool that commits without waiting for the WAL flush: the subscriptions' bookkeeping (see PgFeedConsumerOptions.bookkeepingPool). */
+  readonly bookkeeping: PgPool;
   readonly listener: PgListener;
   readonly feed: PgFeedStore;
   /** The download links' key: DOWNLOAD_LINK_SECRET, else the one kept in the database for every instance. */
@@ -20,15 +22,17 @@ export interface ShippingPg {
 /** Opens DATABASE_URL: a pool, the process's LISTEN connection, migrations, the feed, the link secret. */
 export async function openShippingPg(url: string, o: { pageSize: number; logger: Logger; linkSecret: string | undefined; now?: () => Date; poolSize?: number }): Promise<ShippingPg> {
   const pool = openPgPool(url, { max: o.poolSize ?? 10, applicationName: 'shipping-service', onError: (e) => o.logger.warn('idle PostgreSQL connection failed', { error: e.message }) });
+  const bookkeeping = openPgPool(url, { max: 2, applicationName: 'shipping-service bookkeeping', synchronousCommit: false, onError: () => {} });
   try {
     await migratePg(pool, pgMigrations);
     const linkSecret = await pgDownloadLinkSecret(pool, o.linkSecret);
     const listener = new PgListener({ connectionString: url, onError: (e) => o.logger.warn('PostgreSQL LISTEN connection lost; reconnecting', { error: e.message }) });
     const feed = await PgFeedStore.open(pool, { pageSize: o.pageSize, now: o.now, listener });
     await feed.head();
-    return { url, pool, listener, feed, linkSecret, close: async () => { await feed.close(); await listener.close(); await pool.end(); } };
+    return { url, pool, listener, feed, linkSecret, bookkeeping, close: async () => { await feed.close(); await listener.close(); await pool.end(); await bookkeeping.end(); } };
   } catch (e) {
     await pool.end().catch(() => {});
+    await bookkeeping.end().catch(() => {});
     throw e;
   }
 }
@@ -54,9 +58,10 @@ export function createPgApp(deps: Omit<AppDeps, 'db'>, pg: ShippingPg): PgShippi
   const engine = new PgCommandEngine(pg.pool, pg.feed, { newEventId: newId });
   const shipping = new PgShippingStore(pg.pool, engine, { newId, links, shopTimeZone: config.shopTimeZone });
   const leadership = { connectionString: pg.url, service: 'shipping-service' };
+  const bookkeepingPool = pg.bookkeeping;
   const { orders, billing } = subscriptionOptions(deps);
-  const orderFeed = new PgFeedConsumer(pg.pool, { ...orders, leadership, handler: createPgOrderFeedHandler(shipping, now) });
-  const billingFeed = new PgFeedConsumer(pg.pool, { ...billing, leadership, handler: createPgBillingFeedHandler(shipping, now) });
+  const orderFeed = new PgFeedConsumer(pg.pool, { ...orders, leadership, bookkeepingPool, handler: createPgOrderFeedHandler(shipping, now) });
+  const billingFeed = new PgFeedConsumer(pg.pool, { ...billing, leadership, bookkeepingPool, handler: createPgBillingFeedHandler(shipping, now) });
   const base = assembleShippingApp(deps, {
     access, publisher, shipping, links, consumers: [orderFeed, billingFeed],
     health: new ServiceHealth(null, []), status: () => [orderFeed.status(), billingFeed.status()],

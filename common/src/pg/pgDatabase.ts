@@ -19,11 +19,20 @@ export interface PgPoolOptions {
   readonly applicationName?: string;
   /** An idle connection failed (the server restarted, say). Default: ignored; the pool replaces it. */
   readonly onError?: (error: Error) => void;
+  /**
+   * false: its commits do not wait for their WAL flush (`synchronous_commit=off`). Only for writes
+   * a crash may lose harmlessly (a consumer's bookkeeping); a later durable commit on the server
+   * makes them durable too, since WAL is flushed in order.
+   */
+  readonly synchronousCommit?: boolean;
 }
 
 /** A connection pool for `postgres://` URLs. End it with `await pool.end()`. */
 export function openPgPool(connectionString: string, options: PgPoolOptions = {}): Pool {
-  const pool = new Pool({ connectionString, max: options.max ?? 10, application_name: options.applicationName, keepAlive: true });
+  const pool = new Pool({
+    connectionString, max: options.max ?? 10, application_name: options.applicationName, keepAlive: true,
+    ...(options.synchronousCommit === false ? { options: '-c synchronous_commit=off' } : {}),
+  });
   // Without a listener an idle client's error (a restarted server) would crash the process.
   pool.on('error', options.onError ?? (() => {}));
   return pool;

@@ -27,6 +27,15 @@ export interface PgFeedConsumerOptions extends Omit<FeedConsumerOptions, 'handle
    * keeps two appliers from applying an entry twice.
    */
   readonly leadership?: { readonly connectionString: string; readonly service: string; readonly retryMs?: number };
+  /**
+   * Where the read loop's bookkeeping goes (the page and walk cursors, newest seen, validators,
+   * last success or error): best a pool opened with `synchronousCommit: false`, so a poll waits
+   * for one WAL flush (its page's entries and position) instead of three. A crash can lose only
+   * bookkeeping written after the last durable commit, and every such loss is safe: an older page
+   * cursor is read again past the position, a lost walk starts again, a lost validator refetches.
+   * Default: `pool`.
+   */
+  readonly bookkeepingPool?: Pool;
 }
 
 /** ConsumerStatus, and whether this instance applies the subscription now. */
@@ -65,7 +74,7 @@ export class PgFeedConsumer {
     this.#fetcher = new FeedFetcher({ dispatcher: options.dispatcher, timeouts: options.timeouts, maxBodyBytes: options.maxBodyBytes ?? 8 * 1024 * 1024, token: options.token, origin: options.feedUrl, allowedOrigins: options.allowedOrigins });
     const deps = { pool, store: this.#store, log: this.#log, now: this.#now };
     this.#loop = new FeedReadLoop({
-      store: pgReadLoopStore(pool, this.#store),
+      store: pgReadLoopStore(pool, this.#store, options.bookkeepingPool),
       applier: new PgEntryApplier({ ...deps, options }),
       fetcher: this.#fetcher, log: this.#log, now: this.#now, options,
       noteNext: (next) => { this.#state.next = next; },
@@ -156,7 +165,7 @@ export class PgFeedConsumer {
       const { baseMs, maxMs } = this.#o.backoff ?? { baseMs: 500, maxMs: 15_000 };
       const delay = Math.min(maxMs, baseMs * 2 ** Math.min(s.failures - 1, 30)) * (0.5 + (this.#o.random ?? Math.random)() / 2);
       s.retryAt = new Date(this.#now().getTime() + delay);
-      await this.#store.recordFailure(this.#pool, error, this.#now().toISOString()).catch(() => undefined);
+      await this.#store.recordFailure(this.#o.bookkeepingPool ?? this.#pool, error, this.#now().toISOString()).catch(() => undefined);
       this.#log.error('poll failed', { pollId, error, kind: (err as Error).name, failures: s.failures, retryAt: s.retryAt.toISOString() });
       return { kind: 'failed', error, retryAt: s.retryAt.toISOString(), ...cost };
     } finally {
@@ -169,15 +178,18 @@ export class PgFeedConsumer {
   }
 }
 
-/** The ReadLoopStore of a PostgreSQL subscription: single statements on the pool, the two multi-step writes in a transaction. */
-export function pgReadLoopStore(pool: Pool, store: PgConsumerStore): ReadLoopStore {
+/**
+ * The ReadLoopStore of a PostgreSQL subscription: where it starts, on `pool` (durable); the
+ * bookkeeping on `light` (see PgFeedConsumerOptions.bookkeepingPool).
+ */
+export function pgReadLoopStore(pool: Pool, store: PgConsumerStore, light: Pool = pool): ReadLoopStore {
   return {
-    get: () => store.get(pool),
+    get: () => store.get(light),
     setFeedId: (feedId) => store.setFeedId(pool, feedId),
-    setPage: (url) => store.setPage(pool, url),
-    setWalk: (url) => store.setWalk(pool, url),
-    setNewestSeen: (n) => store.setNewestSeen(pool, n),
-    recordSuccess: (at, newestSeen) => store.recordSuccess(pool, at, newestSeen),
+    setPage: (url) => store.setPage(light, url),
+    setWalk: (url) => store.setWalk(light, url),
+    setNewestSeen: (n) => store.setNewestSeen(light, n),
+    recordSuccess: (at, newestSeen) => store.recordSuccess(light, at, newestSeen),
     startAtNow: (last: ConsumedEntry | undefined, feedId, validators, at, newestSeen) => inPgTransaction(pool, async (tx) => {
       if (last) await store.advance(tx, 0, last);
       await store.setFeedId(tx, feedId);
@@ -185,6 +197,6 @@ export function pgReadLoopStore(pool: Pool, store: PgConsumerStore): ReadLoopSto
       await store.setValidators(tx, validators);
       await store.recordSuccess(tx, at, newestSeen);
     }),
-    finishRead: (validators, at, newestSeen) => store.finishRead(pool, validators, at, newestSeen),
+    finishRead: (validators, at, newestSeen) => store.finishRead(light, validators, at, newestSeen),
   };
 }

@@ -14,10 +14,13 @@ import { migratePg } from '../pgMigrate.ts';
 const [url, feedUrl, instance, lead, at, where] = process.argv.slice(2) as [string, string, string, string, string, string];
 const appliedMigration = { id: 'test-applied', sql: 'CREATE TABLE IF NOT EXISTS applied (seq BIGSERIAL PRIMARY KEY, instance TEXT NOT NULL, atom_id TEXT NOT NULL, position BIGINT NOT NULL)' };
 const pool = openPgPool(url, { max: 3 });
+// The bookkeeping commits without waiting for its WAL flush, as the services run it.
+const bookkeepingPool = openPgPool(url, { max: 1, synchronousCommit: false });
 await migratePg(pool, [...pgConsumerMigrations, appliedMigration]);
 const consumer = new PgFeedConsumer(pool, {
   name: 'crashy', feedUrl, backoff: { baseMs: 0, maxMs: 50 }, longPollSeconds: 5,
   logger: createLogger({ instance }, 'info'),
+  bookkeepingPool,
   leadership: lead === 'lead' ? { connectionString: url, service: 'test-service' } : undefined,
   handler: async (e, tx) => {
     if (e.position === Number(at) && where === 'start') process.kill(process.pid, 'SIGKILL');
@@ -40,3 +43,4 @@ if (lead === 'lead') {
 }
 await consumer.close();
 await pool.end();
+await bookkeepingPool.end();
