@@ -39,6 +39,13 @@ export class PgConsumerOperations {
     if (this.#row) this.#row = { ...this.#row, lastSuccessAt: at, failures: 0 };
   }
 
+  /** A poll read pages: where it got to, as the row now says, without reading it. */
+  noteRead(position: number, newestSeen: number, parked: number, at: string): void {
+    if (!this.#row) return;
+    this.#row = { ...this.#row, position, newestSeen: Math.max(this.#row.newestSeen, newestSeen), lastSuccessAt: at, failures: 0 };
+    this.#parkedTotal += parked;
+  }
+
   async status(): Promise<ConsumerStatus> {
     const { pool, store, state } = this.#d;
     const [row, parked, parkedTotal] = await Promise.all([store.get(pool), store.parkedSummaries(pool, 0, STATUS_PARKED_LIMIT), store.parkedCount(pool)]);

@@ -96,6 +96,8 @@ export class PgConsumerStore {
   async setValidators(q: PgQueryable, v: Validators | undefined): Promise<void> { await this.#set(q, 'etag = $2, last_modified = $3', [v?.etag ?? null, v?.lastModified ?? null]); }
   async recordSuccess(q: PgQueryable, at: string, newestSeen: number): Promise<void> { await this.#set(q, 'last_success_at = $2, failures = 0, newest_seen = GREATEST(newest_seen, $3)', [at, newestSeen]); }
   async setNewestSeen(q: PgQueryable, n: number): Promise<void> { await this.#set(q, 'newest_seen = $2', [n]); }
+  /** Raises the newest position seen to `n` (never lowers it), so writes of it may land in any order. */
+  async raiseNewestSeen(q: PgQueryable, n: number): Promise<void> { await this.#set(q, 'newest_seen = GREATEST(newest_seen, $2)', [n]); }
   /** Says which page the read position stands in (null: the subscription document); ends any walk back. */
   async setPage(q: PgQueryable, url: string | null): Promise<void> { await this.#set(q, 'page_url = $2, walk_url = NULL', [url]); }
   /** Records how far a walk back has come, so a restart goes on from there. */

@@ -171,8 +171,9 @@ export class PgFeedConsumer {
     } finally {
       s.totals.requests += cost.requests;
       s.totals.bytes += cost.bytes;
-      // A 304 changes only when the last poll succeeded: no need to read the row again.
+      // What a poll that did not fail changed is known here: no need to read the row again.
       if (last?.kind === 'not-modified') this.#ops.noteSuccess(this.#now().toISOString());
+      else if (last?.kind === 'read') this.#ops.noteRead(last.position, last.newest, last.parked, this.#now().toISOString());
       else await this.#ops.refresh().catch(() => undefined);
     }
   }
@@ -188,7 +189,8 @@ export function pgReadLoopStore(pool: Pool, store: PgConsumerStore, light: Pool 
     setFeedId: (feedId) => store.setFeedId(pool, feedId),
     setPage: (url) => store.setPage(light, url),
     setWalk: (url) => store.setWalk(light, url),
-    setNewestSeen: (n) => store.setNewestSeen(light, n),
+    // Not waited for: only metrics read it, and it only ever rises (GREATEST), in whatever order it lands.
+    setNewestSeen: (n) => { store.raiseNewestSeen(light, n).catch(() => undefined); },
     recordSuccess: (at, newestSeen) => store.recordSuccess(light, at, newestSeen),
     startAtNow: (last: ConsumedEntry | undefined, feedId, validators, at, newestSeen) => inPgTransaction(pool, async (tx) => {
       if (last) await store.advance(tx, 0, last);
