@@ -43,4 +43,11 @@ describe('The order service command line (npm run cli -w order-service)', functi
     expect(r.code).to.equal(2);
     expect(r.lines[0]).to.include('unknown subscription "orders": one of shipping').and.include('npm run cli -w order-service');
   });
+
+  it('says so, exit code 2, when the subscription is in PostgreSQL (DATABASE_URL)', async () => {
+    const lines: string[] = [];
+    const code = await runCli(['positions'], { ...env, DATABASE_URL: 'postgres://db.invalid/orders' }, (l) => lines.push(l));
+    expect(code).to.equal(2);
+    expect(lines.join('\n')).to.match(/DATABASE_URL .* PostgreSQL, which this command line does not read yet/);
+  });
 });
