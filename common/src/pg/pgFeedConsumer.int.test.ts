@@ -96,6 +96,29 @@ describe('PgFeedConsumer against a real feed', function () {
     expect(await c.pollOnce()).to.include({ kind: 'read', position: 8, processed: 8 });
   });
 
+  it('holds the later entries of a parked order behind it, and replays them after it, in order', async () => {
+    feed = await startTestFeedServer({ pageSize: 5 });
+    feed.append({ orderId: 'ORD-A' });
+    feed.append({ orderId: 'ORD-B' });
+    feed.append({ orderId: 'ORD-A' });
+    feed.append({ orderId: 'ORD-C' });
+    ({ pool } = await freshPool());
+    let failing = true;
+    c = consumer(pool, feed.feedUrl, {
+      maxAttempts: 1,
+      handler: async (e, tx) => { if (failing && e.position === 1) throw new Error('not yet'); await record(e, tx); },
+    });
+    expect(await c.pollOnce()).to.include({ kind: 'read', processed: 2, parked: 2, position: 4 });
+    expect(await applied(pool)).to.deep.equal([2, 4]);
+    const parked = await c.parked();
+    expect(parked.map((p) => [p.position, p.orderId])).to.deep.equal([[1, 'ORD-A'], [3, 'ORD-A']]);
+    expect((await c.replayParked(parked[1]!.atomId))).to.include({ ok: false, reason: 'earlier-entry-parked' });
+    failing = false;
+    expect(await c.replayParked(parked[0]!.atomId)).to.deep.equal({ ok: true, replayed: 2 });
+    expect(await applied(pool)).to.deep.equal([2, 4, 1, 3]);
+    expect(c.progress()).to.include({ parked: 0 });
+  });
+
   it('starts at the newest entry when told to start "now"', async () => {
     feed = await startTestFeedServer({ pageSize: 3 });
     for (let i = 0; i < 5; i++) feed.append();
