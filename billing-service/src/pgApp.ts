@@ -47,7 +47,7 @@ export interface PgBillingApp extends Pick<BillingApp, 'app' | 'handler' | 'ops'
  * the order feed's read position and parked entries, shared by every instance. `deps.db` is not
  * used (pass null).
  */
-export function createPgApp(deps: Omit<AppDeps, 'db'>, pg: BillingPg): PgBillingApp {
+export function createPgApp(deps: Omit<AppDeps, 'db'>, pg: Pick<BillingPg, 'url' | 'pool' | 'feed'> & { readonly bookkeeping?: PgPool }, o: { readonly leadership?: boolean } = {}): PgBillingApp {
   const now = deps.now ?? (() => new Date());
   const access = createBillingAccess(deps);
   const publisher = createBillingPublisher<'async'>(deps, pg.feed, access);
@@ -56,7 +56,8 @@ export function createPgApp(deps: Omit<AppDeps, 'db'>, pg: BillingPg): PgBilling
   const billing = new PgBillingStore(engine, newId, deps.config.shopTimeZone);
   const orderFeed = new PgFeedConsumer(pg.pool, {
     ...orderFeedOptions(deps),
-    leadership: { connectionString: pg.url, service: 'billing-service' },
+    // Without leadership (the command line) it never takes the lock, and is never asked to poll.
+    ...(o.leadership === false ? {} : { leadership: { connectionString: pg.url, service: 'billing-service' } }),
     bookkeepingPool: pg.bookkeeping,
     handler: createPgOrderFeedHandler({ billing, now, autoCapture: deps.config.autoCapture, logger: deps.logger }),
   });

@@ -26,7 +26,7 @@ export { FeedConsumer, type ConsumerStatus, type FeedConsumerOptions, type FeedS
 export { FeedFetchError, type FetchTimeouts } from './consumer/feedFetcher.ts';
 export { FeedConsistencyError } from './consumer/readPlan.ts';
 export { runPollLoop } from './consumer/pollLoop.ts';
-export { consumerCliUsage, runConsumerCli, type ConsumerCliOptions, type OperableConsumer } from './consumer/consumerCli.ts';
+export { consumerCliUsage, runAsyncConsumerCli, runConsumerCli, type AsyncOperableConsumer, type ConsumerCliOptions, type OperableConsumer } from './consumer/consumerCli.ts';
 export { runServiceCli, type ServiceCliOptions } from './consumer/serviceCli.ts';
 export { createFeedFastPath, withFastPath } from './feed/feedFastPath.ts';
 export { WriteBatcher } from './db/writeBatcher.ts';

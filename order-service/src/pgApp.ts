@@ -48,7 +48,7 @@ export interface PgOrderApp extends OrderAppBase {
  * idempotency keys and the shipping feed's read position and parked entries, shared by every
  * instance. A dispatch is noted in the transaction that moves the read position.
  */
-export function createPgApp(deps: Omit<AppDeps, 'db'>, pg: OrderPg): PgOrderApp {
+export function createPgApp(deps: Omit<AppDeps, 'db'>, pg: Pick<OrderPg, 'url' | 'pool' | 'feed'>, o: { readonly leadership?: boolean } = {}): PgOrderApp {
   const now = deps.now ?? (() => new Date());
   const access = createOrderAccess(deps);
   const publisher = createOrderPublisher<'async'>(deps, pg.feed, access);
@@ -56,7 +56,8 @@ export function createPgApp(deps: Omit<AppDeps, 'db'>, pg: OrderPg): PgOrderApp 
   const orders = new PgOrderStore(engine);
   const shippingFeed = new PgFeedConsumer(pg.pool, {
     ...shippingFeedOptions(deps),
-    leadership: { connectionString: pg.url, service: 'order-service' },
+    // Without leadership (the command line) it never takes the lock, and is never asked to poll.
+    ...(o.leadership === false ? {} : { leadership: { connectionString: pg.url, service: 'order-service' } }),
     handler: createPgShippingFeedHandler(orders, now),
   });
   const base = assembleApp(deps, { access, publisher, orders, shippingFeed, health: new ServiceHealth(null, []), status: () => shippingFeed.status() });

@@ -103,10 +103,10 @@ describe('The shipping command line (npm run cli -w shipping-service)', function
     expect(wrongFeed).to.deep.equal({ code: 1, lines: ['not replayed: not-parked'] });
   });
 
-  it('says, with DATABASE_URL, that its subscriptions are in PostgreSQL, which it does not read, and exits 2', async () => {
+  it('with DATABASE_URL reads PostgreSQL (see cliPg.int.test.ts), and exits 2 on a database it cannot reach', async () => {
     const lines: string[] = [];
-    expect(await runCli(['positions'], { DATABASE_URL: 'postgres://shop@db.internal:5432/shipping' }, (l) => lines.push(l))).to.equal(2);
-    expect(lines[0]).to.match(/^shipping-service: with DATABASE_URL .* in PostgreSQL, which this command line does not read yet/);
+    expect(await runCli(['positions'], { ...env, DATABASE_URL: 'postgres://shop@127.0.0.1:1/shipping' }, (l) => lines.push(l))).to.equal(2);
+    expect(lines[0]).to.match(/^shipping-service: cannot open the database at DATABASE_URL: /);
   });
 
   it('refuses to run on a database that is not there (a DATA_DIR that is not the service\'s), creating none', async () => {

@@ -48,7 +48,7 @@ export interface PgShippingApp extends Pick<ShippingApp, 'app' | 'handler' | 'op
 }
 
 /** Builds shipping over PostgreSQL, everything it stores shared by every instance. */
-export function createPgApp(deps: Omit<AppDeps, 'db'>, pg: ShippingPg): PgShippingApp {
+export function createPgApp(deps: Omit<AppDeps, 'db'>, pg: Pick<ShippingPg, 'url' | 'pool' | 'feed' | 'linkSecret'> & { readonly bookkeeping?: PgPool }, o: { readonly leadership?: boolean } = {}): PgShippingApp {
   const now = deps.now ?? (() => new Date());
   const { config } = deps;
   const access = createShippingAccess(deps);
@@ -57,11 +57,12 @@ export function createPgApp(deps: Omit<AppDeps, 'db'>, pg: ShippingPg): PgShippi
   const newId = deps.newId ?? randomUUID;
   const engine = new PgCommandEngine(pg.pool, pg.feed, { newEventId: newId });
   const shipping = new PgShippingStore(pg.pool, engine, { newId, links, shopTimeZone: config.shopTimeZone });
-  const leadership = { connectionString: pg.url, service: 'shipping-service' };
+  // Without leadership (the command line) a subscription never takes the lock, and is never asked to poll.
+  const leadership = o.leadership === false ? {} : { leadership: { connectionString: pg.url, service: 'shipping-service' } };
   const bookkeepingPool = pg.bookkeeping;
   const { orders, billing } = subscriptionOptions(deps);
-  const orderFeed = new PgFeedConsumer(pg.pool, { ...orders, leadership, bookkeepingPool, handler: createPgOrderFeedHandler(shipping, now) });
-  const billingFeed = new PgFeedConsumer(pg.pool, { ...billing, leadership, bookkeepingPool, handler: createPgBillingFeedHandler(shipping, now) });
+  const orderFeed = new PgFeedConsumer(pg.pool, { ...orders, ...leadership, bookkeepingPool, handler: createPgOrderFeedHandler(shipping, now) });
+  const billingFeed = new PgFeedConsumer(pg.pool, { ...billing, ...leadership, bookkeepingPool, handler: createPgBillingFeedHandler(shipping, now) });
   const base = assembleShippingApp(deps, {
     access, publisher, shipping, links, consumers: [orderFeed, billingFeed],
     health: new ServiceHealth(null, []), status: () => [orderFeed.status(), billingFeed.status()],

@@ -1,11 +1,24 @@
+import type { ConsumerStatus, ReplayResult } from './consumerOperations.ts';
+import type { ParkedSummary } from './consumerStore.ts';
 import type { FeedConsumer } from './feedConsumer.ts';
 
 /** What the command line needs of a subscription: FeedConsumer's operator API, nothing more. */
 export type OperableConsumer = Pick<FeedConsumer, 'name' | 'status' | 'parked' | 'replayParked' | 'resetPosition'>;
 
-export interface ConsumerCliOptions {
+/** The same operator API, async (PgFeedConsumer's): for `runAsyncConsumerCli`. */
+export interface AsyncOperableConsumer {
+  readonly name: string;
+  status(): Promise<ConsumerStatus>;
+  parked(page?: { readonly after?: number; readonly limit?: number }): Promise<ParkedSummary[]>;
+  replayParked(atomId: string): Promise<ReplayResult>;
+  resetPosition(): Promise<void>;
+}
+
+type AnyConsumer = OperableConsumer | AsyncOperableConsumer;
+
+export interface ConsumerCliOptions<Op extends AnyConsumer = OperableConsumer> {
   /** The service's subscriptions, in the order `positions` lists them. */
-  readonly consumers: readonly OperableConsumer[];
+  readonly consumers: readonly Op[];
   /** The npm workspace, for the usage line: `npm run cli -w <serviceName> -- <command>`. */
   readonly serviceName: string;
   /** Receives each line of output (the usage and the refusals are one multi-line string). */
@@ -32,9 +45,9 @@ const PARKED_PAGE = 500;
 type Command =
   | { readonly kind: 'help' }
   | { readonly kind: 'positions' }
-  | { readonly kind: 'parked'; readonly consumer: OperableConsumer | undefined }
-  | { readonly kind: 'replay'; readonly consumer: OperableConsumer; readonly atomId: string }
-  | { readonly kind: 'reset'; readonly consumer: OperableConsumer };
+  | { readonly kind: 'parked'; readonly consumer: AnyConsumer | undefined }
+  | { readonly kind: 'replay'; readonly consumer: AnyConsumer; readonly atomId: string }
+  | { readonly kind: 'reset'; readonly consumer: AnyConsumer };
 
 /**
  * Runs one operator command against a service's feed subscriptions and returns the exit code:
@@ -43,6 +56,24 @@ type Command =
  * through the consumers' public API.
  */
 export function runConsumerCli(args: readonly string[], options: ConsumerCliOptions): number {
+  const steps = consumerCliSteps(args, options);
+  for (let r = steps.next(); ; r = steps.next(r.value)) if (r.done) return r.value;
+}
+
+/**
+ * `runConsumerCli` over consumers whose operations are async (PgFeedConsumer): the same commands,
+ * output and exit codes, each operation awaited.
+ */
+export async function runAsyncConsumerCli(args: readonly string[], options: ConsumerCliOptions<AsyncOperableConsumer>): Promise<number> {
+  const steps = consumerCliSteps(args, options);
+  for (let r = steps.next(); ; r = steps.next(await r.value)) if (r.done) return r.value;
+}
+
+/**
+ * The commands, once for both engines: each consumer operation is yielded, and the driver sends
+ * back its result (as is for a synchronous consumer, awaited for an async one).
+ */
+function* consumerCliSteps(args: readonly string[], options: ConsumerCliOptions<AnyConsumer>): Generator<unknown, number, any> {
   const { consumers, out } = options;
   const usage = consumerCliUsage(options.serviceName, consumers.map((c) => c.name), options.moreCommands);
   const parsed = parse(args, consumers);
@@ -56,7 +87,7 @@ export function runConsumerCli(args: readonly string[], options: ConsumerCliOpti
     case 'positions': {
       const width = Math.max(...consumers.map((c) => c.name.length));
       for (const c of consumers) {
-        const s = c.status();
+        const s: ConsumerStatus = yield c.status();
         out(`${s.name.padEnd(width)} position ${s.position} of ${s.newestSeen} seen (${s.behind} behind), parked ${s.parkedTotal}, last success ${s.lastSuccessAt ?? 'never'}${s.lastError ? `, last error ${s.lastErrorAt}: ${s.lastError}` : ''}  ${s.feedUrl}`);
       }
       return 0;
@@ -66,7 +97,7 @@ export function runConsumerCli(args: readonly string[], options: ConsumerCliOpti
       let listed = 0;
       for (const c of cmd.consumer ? [cmd.consumer] : consumers) {
         for (let after = 0; ;) {
-          const page = c.parked({ after, limit: PARKED_PAGE });
+          const page: ParkedSummary[] = yield c.parked({ after, limit: PARKED_PAGE });
           for (const p of page) out(`${p.subscription} ${p.atomId} position ${p.position} ${p.type} order ${p.orderId} (${p.attempts} attempts, parked ${p.parkedAt}): ${p.error}`);
           listed += page.length;
           if (page.length < PARKED_PAGE) break;
@@ -77,14 +108,14 @@ export function runConsumerCli(args: readonly string[], options: ConsumerCliOpti
       return 0;
     }
     case 'replay': {
-      const r = cmd.consumer.replayParked(cmd.atomId);
+      const r: ReplayResult = yield cmd.consumer.replayParked(cmd.atomId);
       if (!r.ok) { out(`not replayed: ${r.reason}${r.error ? `: ${r.error}` : ''}`); return 1; }
       const held = r.replayed - 1;
       out(`replayed ${cmd.atomId}${held > 0 ? ` and ${held} later ${held === 1 ? 'entry' : 'entries'} of its order held behind it` : ''}${note(options.notes?.replayed)}`);
       return 0;
     }
     case 'reset':
-      cmd.consumer.resetPosition();
+      yield cmd.consumer.resetPosition();
       out(`${cmd.consumer.name} will be read again from its oldest archive${note(options.notes?.reset)}`);
       return 0;
     default: {
@@ -94,7 +125,7 @@ export function runConsumerCli(args: readonly string[], options: ConsumerCliOpti
   }
 }
 
-function parse(args: readonly string[], consumers: readonly OperableConsumer[]): { ok: true; command: Command } | { ok: false; problem: string } {
+function parse(args: readonly string[], consumers: readonly AnyConsumer[]): { ok: true; command: Command } | { ok: false; problem: string } {
   const names = consumers.map((c) => c.name).join(', ');
   const [command, ...rest] = args;
   const fail = (problem: string) => ({ ok: false as const, problem });
@@ -103,7 +134,7 @@ function parse(args: readonly string[], consumers: readonly OperableConsumer[]):
     const built = build();
     return typeof built === 'string' ? fail(built) : { ok: true as const, command: built };
   };
-  const subscription = (name: string | undefined): OperableConsumer | string => {
+  const subscription = (name: string | undefined): AnyConsumer | string => {
     if (name === undefined) return `name a subscription: one of ${names}`;
     return consumers.find((c) => c.name === name) ?? `unknown subscription "${name}": one of ${names}`;
   };

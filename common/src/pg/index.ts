@@ -13,3 +13,4 @@ export { PgLeadership, type PgLeadershipOptions } from './pgLeadership.ts';
 export type { Pool as PgPool } from 'pg';
 export { PgFeedConsumer, pgReadLoopStore, type PgConsumerStatus, type PgFeedConsumerOptions } from './pgFeedConsumer.ts';
 export { PgEntryApplier, savepoint, type PgEntryHandler } from './pgEntryApplier.ts';
+export { runPgServiceCli, type PgCliConsumer, type PgServiceCliOptions } from './pgServiceCli.ts';
