@@ -40,9 +40,11 @@ export function createBaseApp(logger: Logger, options: BaseAppOptions = {}): Koa
   app.use(async (ctx, next) => {
     const started = performance.now();
     const requestId = requestIdFrom(ctx.req.headers['x-request-id']);
-    const log = logger.child({ requestId });
+    // The request's logger is made only when something logs: most requests never do.
+    let log: Logger | undefined;
+    const requestLog = (): Logger => (log ??= logger.child({ requestId }));
     ctx.state['requestId'] = requestId;
-    ctx.state['logger'] = log;
+    Object.defineProperty(ctx.state, 'logger', { get: requestLog, enumerable: true, configurable: true });
     ctx.set(SECURITY_HEADERS);
     ctx.set('X-Request-Id', requestId);
     try {
@@ -53,18 +55,21 @@ export function createBaseApp(logger: Logger, options: BaseAppOptions = {}): Koa
       const route = (ctx as { _matchedRoute?: string | RegExp })._matchedRoute;
       const principal = principalOf(ctx.req);
       options.onRequest?.({ method: ctx.method, route: typeof route === 'string' ? route : 'unmatched', status: ctx.status, seconds: elapsed / 1000, principal });
-      const { response } = ctx;
-      const line = {
-        // The path only, never the query: signed links carry customers' credentials there (sig=, t=).
-        method: ctx.method, path: ctx.path, status: ctx.status, ms,
-        // A getter, so that the size (which may mean serialising a JSON body) is only worked out when the line is written.
-        get bytes() { return response.length ?? null; },
-        userAgent: ctx.get('User-Agent') || undefined,
-        // Who: `reader`, `operator` or `client`, with the credential's name.
-        ...(principal ? { [principal.kind]: principal.name } : {}),
-      };
-      if (ctx.status >= 500 || ms > 2000 && !ctx.get('Prefer')) log.warn('request', line);
-      else log.debug('request', line);
+      const failed = ctx.status >= 500 || ms > 2000 && !ctx.get('Prefer');
+      if (failed || logger.enabled('debug')) {
+        const { response } = ctx;
+        const line = {
+          // The path only, never the query: signed links carry customers' credentials there (sig=, t=).
+          method: ctx.method, path: ctx.path, status: ctx.status, ms,
+          // A getter, so that the size (which may mean serialising a JSON body) is only worked out when the line is written.
+          get bytes() { return response.length ?? null; },
+          userAgent: ctx.get('User-Agent') || undefined,
+          // Who: `reader`, `operator` or `client`, with the credential's name.
+          ...(principal ? { [principal.kind]: principal.name } : {}),
+        };
+        if (failed) requestLog().warn('request', line);
+        else requestLog().debug('request', line);
+      }
     }
   });
   app.use(problemMiddleware(logger));

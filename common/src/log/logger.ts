@@ -5,6 +5,8 @@ export interface Logger {
   warn(msg: string, fields?: Record<string, unknown>): void;
   error(msg: string, fields?: Record<string, unknown>): void;
   child(fields: Record<string, unknown>): Logger;
+  /** True when a line at `level` would be written (so a hot path can skip building it). */
+  enabled(level: LogLevel): boolean;
 }
 
 const LEVELS = { debug: 10, info: 20, warn: 30, error: 40, silent: 100 } as const;
@@ -31,6 +33,7 @@ export function createLogger(base: Record<string, unknown>, level: LogLevel = de
     warn: (m, f) => log('warn', m, f),
     error: (m, f) => log('error', m, f),
     child: (fields) => createLogger({ ...base, ...fields }, level, write),
+    enabled: (lvl) => LEVELS[lvl] >= threshold,
   };
 }
 
