@@ -45,6 +45,8 @@ export interface ServiceDeps {
   readonly random?: () => number;
   /** How long the templates directory must be quiet before a change is checked (default 250 ms). */
   readonly templateDebounceMs?: number;
+  /** How long a template may render before it is stopped (default TEMPLATE_TIME_LIMIT_MS, 2 s). */
+  readonly templateTimeLimitMs?: number;
 }
 
 /** Wires the consumers, the policy, the outbox sender and the schedule on a migrated database. */
@@ -58,7 +60,7 @@ export function buildNotificationService(db: Db, config: NotificationConfig, dep
   // The templates are checked with the emails the producers' example orders would really get.
   const samples = sampleEmails({ missingPartAfterMs: config.missingPartAfterMs, onMissingPart: config.onMissingPart })
     .map((s) => ({ ...s, data: { ...s.data, viewUrl: viewLinks.urlFor(`order-${s.orderId}-${s.kind}`) } }));
-  const templates = new TemplateLibrary({ dir: config.templatesDir, samples, store: templateStore, logger, now, debounceMs: deps.templateDebounceMs }).load();
+  const templates = new TemplateLibrary({ dir: config.templatesDir, samples, store: templateStore, logger, now, debounceMs: deps.templateDebounceMs, timeLimitMs: deps.templateTimeLimitMs }).load();
   const renderer = new EmailRenderer(templates);
   const handler = new NotificationHandler(store, renderer, {
     shard: config.shard, missingPartAfterMs: config.missingPartAfterMs, onMissingPart: config.onMissingPart,

@@ -13,7 +13,7 @@ function renderSample(service: NotificationService, name: string, data: Template
   const set = service.templates.inUse(name);
   if (!set) return { error: `no ${name} templates have passed their check yet` };
   try {
-    return { ...set.render(data), error: null };
+    return { ...service.templates.renderPage(set, data), error: null };
   } catch (err) {
     return { error: err instanceof Error ? err.message : String(err) };
   }
@@ -89,8 +89,10 @@ export function templateRoutes(service: NotificationService): Router {
  */
 function viewPage(service: NotificationService, kind: string, templateData: string | null): string | undefined {
   if (templateData === null) return undefined;
+  const set = service.templates.inUse(kind);
+  if (!set) return undefined;
   try {
-    return service.templates.inUse(kind)?.render({ ...(JSON.parse(templateData) as TemplateData), viewUrl: null }).html;
+    return service.templates.renderPage(set, { ...(JSON.parse(templateData) as TemplateData), viewUrl: null }).html;
   } catch {
     return undefined;
   }

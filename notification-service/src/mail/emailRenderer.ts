@@ -58,9 +58,9 @@ export class EmailRenderer {
       return plainEmail(data);
     }
     try {
-      return { ...set.render(data), templateVersion: set.set.version };
+      return { ...this.templates.render(set, data), templateVersion: set.version };
     } catch (err) {
-      this.templates.failed({ name: kind, version: set.set.version, orderId: data.orderId, message: err instanceof Error ? err.message : String(err) });
+      this.templates.failed({ name: kind, version: set.version, orderId: data.orderId, message: err instanceof Error ? err.message : String(err) });
       return plainEmail(data);
     }
   }

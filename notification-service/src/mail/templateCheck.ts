@@ -1,5 +1,5 @@
 import type { SampleEmail } from './sampleEmails.ts';
-import { CompiledTemplateSet, partFile, type Part, type RenderedParts, TemplateProblem, type TemplateSet } from './templateSet.ts';
+import { CompiledTemplateSet, type OnFile, partFile, type Part, type RenderedParts, TemplateProblem, type TemplateSet } from './templateSet.ts';
 
 export type TemplateCheck =
   | { readonly ok: true; readonly compiled: CompiledTemplateSet; readonly samplesRendered: number }
@@ -13,8 +13,8 @@ const NON_VALUES = ['undefined', 'null', 'NaN', '[object Object]'];
  * an error, with a subject, a body in both forms, the order id in all three (customers quote it)
  * and no value printed that does not exist. The first problem found is the answer.
  */
-export function checkTemplateSet(set: TemplateSet, samples: readonly SampleEmail[]): TemplateCheck {
-  const compiled = new CompiledTemplateSet(set);
+export function checkTemplateSet(set: TemplateSet, samples: readonly SampleEmail[], onFile?: OnFile): TemplateCheck {
+  const compiled = new CompiledTemplateSet(set, onFile);
   try {
     for (const part of ['subject', 'html', 'text'] as const) {
       const file = partFile(set.name, part);

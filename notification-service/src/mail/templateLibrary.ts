@@ -2,8 +2,11 @@ import { type FSWatcher, watch } from 'node:fs';
 import { ConfigError, type Logger } from '@shop/common';
 import type { TemplateStore } from '../db/templateStore.ts';
 import type { SampleEmail } from './sampleEmails.ts';
-import { checkTemplateSet } from './templateCheck.ts';
-import { CompiledTemplateSet, hasSet, readTemplateDir, setNames, type TemplateFiles, templateSetOf } from './templateSet.ts';
+import { TemplateSandbox } from './templateSandbox.ts';
+import { hasSet, readTemplateDir, type RenderedParts, setNames, type TemplateFiles, type TemplateSet, templateSetOf } from './templateSet.ts';
+
+/** How long a template may take to render (a check: all of its samples); then it is stopped and fails. */
+export const TEMPLATE_TIME_LIMIT_MS = 2000;
 
 /** Why the files on disk for one kind are not used. */
 export interface TemplateError {
@@ -41,7 +44,7 @@ export class NoUsableTemplates extends ConfigError {
 }
 
 interface Entry {
-  inUse: { compiled: CompiledTemplateSet; since: string } | undefined;
+  inUse: { set: TemplateSet; since: string } | undefined;
   onDisk: { version: string | null; checkedAt: string; error: TemplateError | null };
 }
 
@@ -55,12 +58,16 @@ export interface TemplateLibraryOptions {
   readonly now?: () => Date;
   /** How long the directory must be quiet after a change before it is checked (an editor writes in bursts). */
   readonly debounceMs?: number;
+  /** How long one rendering (or one set's whole check) may take: TEMPLATE_TIME_LIMIT_MS by default. */
+  readonly timeLimitMs?: number;
 }
 
 /**
  * The email templates as the service uses them: each kind's last version that passed its check
  * (in memory and, with a store, in the database), and why the files on disk are not used when
  * they are not. A change on disk is checked as it happens (`watch()`), or on `refresh()`.
+ * Templates are code: they are checked and rendered in a worker (TemplateSandbox), with an empty
+ * environment and a time limit, never in the service's own thread.
  */
 export class TemplateLibrary {
   readonly #entries = new Map<string, Entry>();
@@ -71,7 +78,11 @@ export class TemplateLibrary {
 
   constructor(private readonly o: TemplateLibraryOptions) {
     this.#now = o.now ?? (() => new Date());
+    TemplateSandbox.checks.warmUp();
+    TemplateSandbox.sends.warmUp();
   }
+
+  get #limitMs(): number { return this.o.timeLimitMs ?? TEMPLATE_TIME_LIMIT_MS; }
 
   /**
    * Checks the files at start. A kind whose files fail keeps the version stored as in use; a kind
@@ -79,7 +90,7 @@ export class TemplateLibrary {
    */
   load(): this {
     for (const { set, since } of this.o.store?.inUse() ?? []) {
-      this.#entry(set.name).inUse = { compiled: new CompiledTemplateSet(set), since };
+      this.#entry(set.name).inUse = { set, since };
     }
     this.refresh();
     const unusable = [...this.#entries].filter(([, e]) => !e.inUse).map(([name, e]) =>
@@ -109,12 +120,12 @@ export class TemplateLibrary {
     const version = onDisk ? set.version : null;
     if (entry.onDisk.checkedAt !== '' && entry.onDisk.version === version) return;
     const check = onDisk
-      ? checkTemplateSet(set, this.samplesOf(name))
+      ? TemplateSandbox.checks.check(set, this.samplesOf(name), this.#limitMs)
       : { ok: false as const, file: `${name}.subject.txt`, error: `there are no ${name} templates (${name}.subject.txt, .html, .txt) in the directory` };
     if (check.ok) {
-      const previous = entry.inUse?.compiled.set.version ?? null;
+      const previous = entry.inUse?.set.version ?? null;
       if (previous !== set.version) {
-        entry.inUse = { compiled: check.compiled, since: at };
+        entry.inUse = { set, since: at };
         this.o.store?.accept(set, at);
         this.o.logger?.info('template accepted', { template: name, version: set.version, previous, samples: check.samplesRendered });
       }
@@ -122,7 +133,7 @@ export class TemplateLibrary {
       return;
     }
     entry.onDisk = { version, checkedAt: at, error: { file: check.file, message: check.error, at } };
-    this.o.logger?.error('template rejected', { template: name, version, file: check.file, error: check.error, inUse: entry.inUse?.compiled.set.version ?? null });
+    this.o.logger?.error('template rejected', { template: name, version, file: check.file, error: check.error, inUse: entry.inUse?.set.version ?? null });
   }
 
   #entry(name: string): Entry {
@@ -154,8 +165,18 @@ export class TemplateLibrary {
   }
 
   /** The set emails of this kind are made from (a kind's files are named after it: `<kind>.html`...). */
-  inUse(kind: string): CompiledTemplateSet | undefined {
-    return this.#entries.get(kind)?.inUse?.compiled;
+  inUse(kind: string): TemplateSet | undefined {
+    return this.#entries.get(kind)?.inUse?.set;
+  }
+
+  /** Renders an email with a set, in the worker for sends; throws a TemplateProblem when it fails or takes too long. */
+  render(set: TemplateSet, data: object): RenderedParts {
+    return TemplateSandbox.sends.render(set, data, this.#limitMs);
+  }
+
+  /** Renders a page (a preview, a "view in your browser" page) with a set, in the worker for checks and pages, as `render`. */
+  renderPage(set: TemplateSet, data: object): RenderedParts {
+    return TemplateSandbox.checks.render(set, data, this.#limitMs);
   }
 
   /** Every kind known from the files, the database and the samples, by name. */
@@ -172,7 +193,7 @@ export class TemplateLibrary {
       const e = this.#entries.get(name)!;
       return {
         name,
-        inUse: e.inUse ? { version: e.inUse.compiled.set.version, since: e.inUse.since } : null,
+        inUse: e.inUse ? { version: e.inUse.set.version, since: e.inUse.since } : null,
         onDisk: e.onDisk,
         samples: this.samplesOf(name).length,
       };

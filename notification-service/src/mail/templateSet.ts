@@ -86,19 +86,24 @@ export interface RenderedParts {
   readonly text: string;
 }
 
+/** Told the file about to be compiled or rendered (so a render that never ends can be blamed on it). */
+export type OnFile = (file: string) => void;
+
 /**
  * Renders a set from its frozen files, never from disk, so a file broken on disk later cannot
  * touch it. HTML escapes what it prints (a customer's name is text, never markup); text does not.
+ * Templates are code: only ever render one in the template worker (templateSandbox.ts).
  */
 export class CompiledTemplateSet {
   readonly #html: Eta;
   readonly #text: Eta;
 
-  constructor(readonly set: TemplateSet) {
+  constructor(readonly set: TemplateSet, private readonly onFile: OnFile = () => undefined) {
     const readFile = (path: string): string => {
       const name = path.startsWith(`${ROOT}/`) ? path.slice(ROOT.length + 1) : path;
       const found = set.files[name];
       if (found === undefined) throw new TemplateProblem(name, `${name} is missing`);
+      this.onFile(name);
       return found;
     };
     this.#html = new Eta({ views: ROOT, cache: true, autoEscape: true, debug: true });
@@ -111,6 +116,7 @@ export class CompiledTemplateSet {
   compileAll(): void {
     for (const [name, source] of Object.entries(this.set.files)) {
       const eta = name.endsWith('.txt') ? this.#text : this.#html;
+      this.onFile(name);
       attempt(name, () => eta.compile(source));
     }
   }
@@ -118,9 +124,10 @@ export class CompiledTemplateSet {
   /** Renders the three parts; a part that throws becomes a TemplateProblem naming its file. */
   render(data: object): RenderedParts {
     const name = this.set.name;
-    const subject = attempt(partFile(name, 'subject'), () => this.#text.render(partFile(name, 'subject'), data)).replace(/\s+/g, ' ').trim();
-    const html = attempt(partFile(name, 'html'), () => this.#html.render(partFile(name, 'html'), { ...data, subject }));
-    const text = attempt(partFile(name, 'text'), () => this.#text.render(partFile(name, 'text'), data)).replace(/\n{3,}/g, '\n\n');
+    const part = <T>(p: Part, fn: () => T): T => { this.onFile(partFile(name, p)); return attempt(partFile(name, p), fn); };
+    const subject = part('subject', () => this.#text.render(partFile(name, 'subject'), data)).replace(/\s+/g, ' ').trim();
+    const html = part('html', () => this.#html.render(partFile(name, 'html'), { ...data, subject }));
+    const text = part('text', () => this.#text.render(partFile(name, 'text'), data)).replace(/\n{3,}/g, '\n\n');
     return { subject, html, text };
   }
 }
