@@ -1,13 +1,13 @@
-import { randomUUID } from 'node:crypto';
 import type { Dispatcher } from 'undici';
 import type { Db } from '../db/database.ts';
 import { createLogger, type Logger } from '../log/logger.ts';
 import type { ConsumedEntry } from './atomReader.ts';
 import { ConsumerOperations, type ConsumerProgress, type ConsumerStatus, type PollState, type ReplayResult } from './consumerOperations.ts';
 import { ConsumerStore, type ParkedSummary } from './consumerStore.ts';
-import { EntryApplier, errorMessage } from './entryApplier.ts';
+import { EntryApplier } from './entryApplier.ts';
 import { FeedFetcher, type FetchTimeouts } from './feedFetcher.ts';
 import { FeedReadLoop, type PollResult, sqliteReadLoopStore } from './feedReadLoop.ts';
+import { pollWithBackoff } from './pollOnce.ts';
 
 // The consumer in three parts: this class (options, polling, backoff), the read loop
 // (feedReadLoop.ts, with entryApplier.ts applying entries) and the operator API (consumerOperations.ts).
@@ -117,35 +117,11 @@ export class FeedConsumer {
     await this.#fetcher.close();
   }
 
-  async #poll(signal: AbortSignal | undefined): Promise<PollResult> {
-    const s = this.#state;
-    if (s.retryAt && this.#now() < s.retryAt) return { kind: 'backing-off', retryAt: s.retryAt.toISOString() };
-    const pollId = randomUUID().slice(0, 8);
-    const cost = { requests: 0, bytes: 0 };
-    s.totals.polls++;
-    try {
-      const result = await this.#loop.read(cost, signal);
-      s.retryAt = undefined;
-      s.failures = 0;
-      if (result.kind === 'not-modified') s.totals.notModified++;
-      if (result.kind !== 'not-modified' && result.kind !== 'aborted' && !(result.kind === 'read' && result.processed + result.parked === 0)) {
-        this.#log.info('poll', { pollId, ...result });
-      }
-      return result;
-    } catch (err) {
-      if (signal?.aborted) return { kind: 'aborted' };
-      const error = errorMessage(err);
-      s.failures++;
-      s.totals.failures++;
-      const { baseMs, maxMs } = this.#o.backoff ?? { baseMs: 500, maxMs: 15_000 };
-      const delay = Math.min(maxMs, baseMs * 2 ** Math.min(s.failures - 1, 30)) * (0.5 + (this.#o.random ?? Math.random)() / 2);
-      s.retryAt = new Date(this.#now().getTime() + delay);
-      this.#store.recordFailure(error, this.#now().toISOString());
-      this.#log.error('poll failed', { pollId, error, kind: (err as Error).name, failures: s.failures, retryAt: s.retryAt.toISOString() });
-      return { kind: 'failed', error, retryAt: s.retryAt.toISOString(), ...cost };
-    } finally {
-      s.totals.requests += cost.requests;
-      s.totals.bytes += cost.bytes;
-    }
+  #poll(signal: AbortSignal | undefined): Promise<PollResult> {
+    return pollWithBackoff({
+      state: this.#state, log: this.#log, now: this.#now, backoff: this.#o.backoff, random: this.#o.random,
+      recordFailure: (error, at) => this.#store.recordFailure(error, at),
+    }, (cost) => this.#loop.read(cost, signal), signal);
   }
+
 }

@@ -1,12 +1,11 @@
-import { randomUUID } from 'node:crypto';
 import type { Pool } from 'pg';
 import type { ConsumedEntry } from '../consumer/atomReader.ts';
 import type { ConsumerProgress, ConsumerStatus, PollState, ReplayResult } from '../consumer/consumerOperations.ts';
 import type { ParkedSummary } from '../consumer/consumerStore.ts';
-import { errorMessage } from '../consumer/entryApplier.ts';
 import type { FeedConsumerOptions } from '../consumer/feedConsumer.ts';
 import { FeedFetcher } from '../consumer/feedFetcher.ts';
 import { FeedReadLoop, type PollResult, type ReadLoopStore } from '../consumer/feedReadLoop.ts';
+import { pollWithBackoff } from '../consumer/pollOnce.ts';
 import { createLogger, type Logger } from '../log/logger.ts';
 import { PgConsumerOperations } from './pgConsumerOperations.ts';
 import { PgConsumerStore } from './pgConsumerStore.ts';
@@ -141,40 +140,18 @@ export class PgFeedConsumer {
   async #poll(signal: AbortSignal | undefined): Promise<PollResult> {
     await this.ready();
     if (!this.isLeader) return { kind: 'following', retryAt: new Date(this.#now().getTime() + (this.#o.leadership?.retryMs ?? 1000)).toISOString() };
-    const s = this.#state;
-    if (s.retryAt && this.#now() < s.retryAt) return { kind: 'backing-off', retryAt: s.retryAt.toISOString() };
-    const pollId = randomUUID().slice(0, 8);
-    const cost = { requests: 0, bytes: 0 };
-    s.totals.polls++;
     let last: PollResult | undefined;
     try {
-      const result = await this.#loop.read(cost, signal);
-      last = result;
-      s.retryAt = undefined;
-      s.failures = 0;
-      if (result.kind === 'not-modified') s.totals.notModified++;
-      if (result.kind !== 'not-modified' && result.kind !== 'aborted' && !(result.kind === 'read' && result.processed + result.parked === 0)) {
-        this.#log.info('poll', { pollId, ...result });
-      }
-      return result;
-    } catch (err) {
-      if (signal?.aborted) return { kind: 'aborted' };
-      const error = errorMessage(err);
-      s.failures++;
-      s.totals.failures++;
-      const { baseMs, maxMs } = this.#o.backoff ?? { baseMs: 500, maxMs: 15_000 };
-      const delay = Math.min(maxMs, baseMs * 2 ** Math.min(s.failures - 1, 30)) * (0.5 + (this.#o.random ?? Math.random)() / 2);
-      s.retryAt = new Date(this.#now().getTime() + delay);
-      await this.#store.recordFailure(this.#o.bookkeepingPool ?? this.#pool, error, this.#now().toISOString()).catch(() => undefined);
-      this.#log.error('poll failed', { pollId, error, kind: (err as Error).name, failures: s.failures, retryAt: s.retryAt.toISOString() });
-      return { kind: 'failed', error, retryAt: s.retryAt.toISOString(), ...cost };
+      last = await pollWithBackoff({
+        state: this.#state, log: this.#log, now: this.#now, backoff: this.#o.backoff, random: this.#o.random,
+        recordFailure: (error, at) => this.#store.recordFailure(this.#o.bookkeepingPool ?? this.#pool, error, at).catch(() => undefined),
+      }, (cost) => this.#loop.read(cost, signal), signal);
+      return last;
     } finally {
-      s.totals.requests += cost.requests;
-      s.totals.bytes += cost.bytes;
       // What a poll that did not fail changed is known here: no need to read the row again.
       if (last?.kind === 'not-modified') this.#ops.noteSuccess(this.#now().toISOString());
       else if (last?.kind === 'read') this.#ops.noteRead(last.position, last.newest, last.parked, this.#now().toISOString());
-      else await this.#ops.refresh().catch(() => undefined);
+      else if (last?.kind !== 'backing-off') await this.#ops.refresh().catch(() => undefined);
     }
   }
 }
