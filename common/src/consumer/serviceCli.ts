@@ -22,6 +22,22 @@ export interface ServiceCliOptions<C extends { readonly dataDir: string }> {
   readonly moreCommands?: ConsumerCliOptions['moreCommands'];
 }
 
+/** The service's config for a command line, or undefined after saying what is wrong with it. */
+export function loadCliConfig<C>(o: { readonly serviceName: string; readonly loadConfig: (env: Env) => C }, env: Env, out: (line: string) => void): C | undefined {
+  try {
+    return o.loadConfig(env);
+  } catch (err) {
+    if (!(err instanceof ConfigError)) throw err;
+    out(`${o.serviceName}: ${err.message}`);
+    return undefined;
+  }
+}
+
+/** The command line's logger: warnings and errors only, named after the service. */
+export function cliLogger(serviceName: string): Logger {
+  return createLogger({ service: `${serviceName.replace(/-service$/, '')}-cli` }, 'warn');
+}
+
 /**
  * Runs one operator command (see `runConsumerCli`) on a service's feed subscriptions, in its own
  * database, found from the same environment as the service: loads its config, opens and
@@ -32,20 +48,14 @@ export interface ServiceCliOptions<C extends { readonly dataDir: string }> {
 export async function runServiceCli<C extends { readonly dataDir: string }>(
   args: readonly string[], env: Env, out: (line: string) => void, o: ServiceCliOptions<C>,
 ): Promise<number> {
-  let config: C;
-  try {
-    config = o.loadConfig(env);
-  } catch (err) {
-    if (!(err instanceof ConfigError)) throw err;
-    out(`${o.serviceName}: ${err.message}`);
-    return 2;
-  }
+  const config = loadCliConfig(o, env, out);
+  if (config === undefined) return 2;
   const file = join(config.dataDir, o.databaseFile);
   if (!existsSync(file)) { out(`${o.serviceName}: no database at ${file}: set DATA_DIR as for the service`); return 2; }
   const db = openDatabase(file);
   try {
     migrate(db, o.migrations);
-    const logger = createLogger({ service: `${o.serviceName.replace(/-service$/, '')}-cli` }, 'warn');
+    const logger = cliLogger(o.serviceName);
     const consumers = o.consumers({ db, config, logger });
     try {
       return runConsumerCli(args, { consumers, serviceName: o.serviceName, out, notes: o.notes, moreCommands: o.moreCommands });

@@ -1,8 +1,8 @@
 import type { Pool } from 'pg';
-import { ConfigError } from '../config/env.ts';
 import { type AsyncOperableConsumer, type ConsumerCliOptions, runAsyncConsumerCli } from '../consumer/consumerCli.ts';
+import { cliLogger, loadCliConfig } from '../consumer/serviceCli.ts';
 import type { Migration } from '../db/database.ts';
-import { createLogger, type Logger } from '../log/logger.ts';
+import type { Logger } from '../log/logger.ts';
 import { openPgPool } from './pgDatabase.ts';
 import { migratePg } from './pgMigrate.ts';
 
@@ -39,17 +39,11 @@ export interface PgServiceCliOptions<C extends { readonly databaseUrl: string | 
 export async function runPgServiceCli<C extends { readonly databaseUrl: string | undefined }>(
   args: readonly string[], env: Env, out: (line: string) => void, o: PgServiceCliOptions<C>,
 ): Promise<number> {
-  let config: C;
-  try {
-    config = o.loadConfig(env);
-  } catch (err) {
-    if (!(err instanceof ConfigError)) throw err;
-    out(`${o.serviceName}: ${err.message}`);
-    return 2;
-  }
+  const config = loadCliConfig(o, env, out);
+  if (config === undefined) return 2;
   const url = config.databaseUrl;
   if (!url) { out(`${o.serviceName}: set DATABASE_URL as for the service`); return 2; }
-  const logger = createLogger({ service: `${o.serviceName.replace(/-service$/, '')}-cli` }, 'warn');
+  const logger = cliLogger(o.serviceName);
   const pool = openPgPool(url, { max: 2, applicationName: `${o.serviceName} cli`, onError: (e) => logger.warn('idle PostgreSQL connection failed', { error: e.message }) });
   try {
     try {
