@@ -1,4 +1,4 @@
-import { EnvReader, type PublisherConfig, readPublisherConfig, readShopTimeZone } from '@shop/common';
+import { EnvReader, type PublisherConfig, readDatabaseUrl, readPublisherConfig, readShopTimeZone } from '@shop/common';
 
 export interface BillingServiceConfig extends PublisherConfig {
   /** The order feed billing reads (ORDER_FEED_URL). */
@@ -35,18 +35,8 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>> = p
     autoCapture: r.bool('BILLING_AUTO_CAPTURE', false),
     consumerLongPollSeconds: r.int('CONSUMER_LONG_POLL', 30, 0, 600),
     shopTimeZone: readShopTimeZone(r),
-    databaseUrl: readDatabaseUrl(r),
+    databaseUrl: readDatabaseUrl(r, 'postgres://shop@db.internal:5432/billing', 'billing'),
   };
   r.done();
   return Object.freeze(config);
-}
-
-/** DATABASE_URL: a postgres:// or postgresql:// URL, or unset (SQLite). */
-function readDatabaseUrl(r: EnvReader): string | undefined {
-  const raw = r.optional('DATABASE_URL');
-  if (raw === undefined) return undefined;
-  let ok = false;
-  try { ok = ['postgres:', 'postgresql:'].includes(new URL(raw).protocol); } catch { ok = false; }
-  if (!ok) r.problem('DATABASE_URL must be a postgres:// (or postgresql://) URL, such as postgres://shop@db.internal:5432/billing; unset it to keep billing in DATA_DIR\'s SQLite file');
-  return raw;
 }

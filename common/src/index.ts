@@ -1,4 +1,4 @@
-export { ConfigError, EnvReader, readLogLevel, readPublisherConfig, readShopTimeZone, readShutdownDelay, type PublisherConfig } from './config/env.ts';
+export { ConfigError, EnvReader, readDatabaseUrl, readLogLevel, readPublisherConfig, readShopTimeZone, readShutdownDelay, type PublisherConfig } from './config/env.ts';
 export { inWriteTransaction, migrate, openDatabase, type Db, type Migration } from './db/database.ts';
 export { EventLog, eventLogMigrations, type RecordedEvent } from './db/eventLog.ts';
 export { ATOM_NS, EVENT_TYPE_SCHEME, HISTORY_NS, SHOP_NS, XHTML_NS } from './feed/atomNamespaces.ts';

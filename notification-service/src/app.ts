@@ -3,15 +3,15 @@ import type Koa from 'koa';
 import { statusRoutes } from './http/statusRoutes.ts';
 import { templateRoutes } from './http/templateRoutes.ts';
 import { registerOutboxMetrics } from './mail/outboxMetrics.ts';
-import type { NotificationService } from './notificationService.ts';
+import type { NotificationView } from './notificationView.ts';
 
 /** What needs no operator login: liveness, readiness and the view links customers get by email. */
 const OPEN_PATHS = /^\/(healthz|readyz|view\/.*)$/;
 
 /** The HTTP face of the service: status, the emails it sent, metrics and health. Builds, never listens. */
-export function createApp(deps: { service: NotificationService; logger: Logger; mailFrom: string }): Koa {
+export function createApp(deps: { service: NotificationView; logger: Logger; mailFrom: string }): Koa {
   const ops = createOperations({ health: deps.service.health, consumers: deps.service.consumers });
-  registerOutboxMetrics(ops.metrics, deps.service.store);
+  registerOutboxMetrics(ops.metrics, () => deps.service.outboxStates());
   const app = createBaseApp(deps.logger, { onRequest: ops.metrics.observeRequest });
   // Every page here shows customers' emails or operations: all need an operator's login (when
   // OPERATORS is set), new ones too, except the health checks and the emails' own view links

@@ -6,17 +6,19 @@ import { NotificationStore } from './db/notificationStore.ts';
 import { TemplateStore } from './db/templateStore.ts';
 import { formatShard } from './domain/shard.ts';
 import { NotificationHandler } from './feeds/notificationHandler.ts';
+import { statusOf } from './http/statusRoutes.ts';
 import { PollScheduler } from './feeds/pollScheduler.ts';
 import { EmailRenderer } from './mail/emailRenderer.ts';
 import { sampleEmails } from './mail/sampleEmails.ts';
 import { TemplateLibrary } from './mail/templateLibrary.ts';
 import { ViewLinks } from './mail/viewLinks.ts';
 import { emlTransport, type MailTransport, OutboxSender, smtpTransport } from './mail/outboxSender.ts';
+import type { NotificationView } from './notificationView.ts';
 
 /** The subscriptions, in the order they are shown. */
 export const SUBSCRIPTIONS = ['orders', 'billing', 'shipping'] as const;
 
-export interface NotificationService {
+export interface NotificationService extends NotificationView {
   readonly config: NotificationConfig;
   readonly store: NotificationStore;
   readonly handler: NotificationHandler;
@@ -78,8 +80,13 @@ export function buildNotificationService(db: Db, config: NotificationConfig, dep
   const sender = new OutboxSender(store, transport, { from: config.mailFrom, shopTimeZone: config.shopTimeZone, logger, now, retry: config.outboxRetry, random: deps.random, afterDeliver: deps.afterDeliver });
   const afterPoll = async () => { handler.checkWaiting(); await sender.sendPending(); };
   const scheduler = new PollScheduler(consumers, afterPoll, logger);
-  return {
+  const service: NotificationService = {
     config, store, handler, consumers, sender, scheduler, templates, renderer, viewLinks, health: new ServiceHealth(db, notificationMigrations),
+    status: async () => statusOf(service),
+    emails: async (limit) => store.list(limit),
+    email: async (id) => store.email(id),
+    emailByKey: async (key) => store.emailByKey(key),
+    outboxStates: async () => store.outboxStates(),
     consumer: (name) => consumers.find((c) => c.name === name),
     cycle: () => scheduler.pollAll(),
     async stop() {
@@ -90,4 +97,5 @@ export function buildNotificationService(db: Db, config: NotificationConfig, dep
       sender.close();
     },
   };
+  return service;
 }

@@ -1,4 +1,4 @@
-import { EnvReader, type PublisherConfig, readPublisherConfig, readShopTimeZone } from '@shop/common';
+import { EnvReader, type PublisherConfig, readDatabaseUrl, readPublisherConfig, readShopTimeZone } from '@shop/common';
 import { isCountryCode, meantCountryCode } from './domain/countryCodes.ts';
 import { DEFAULT_SHIP_TO_COUNTRIES } from './domain/shipToCountries.ts';
 
@@ -36,7 +36,7 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>> = p
     consumerLongPollSeconds: r.int('CONSUMER_LONG_POLL', 30, 0, 600),
     shopTimeZone: readShopTimeZone(r),
     shipToCountries: readShipToCountries(r),
-    databaseUrl: readDatabaseUrl(r),
+    databaseUrl: readDatabaseUrl(r, 'postgres://shop@db.internal:5432/orders', 'the orders'),
   };
   r.done();
   return Object.freeze(config);
@@ -55,14 +55,4 @@ function readShipToCountries(r: EnvReader): readonly string[] {
     r.problem('SHIP_TO_COUNTRIES must name at least one country, such as GB');
   }
   return Object.freeze([...new Set(items.map((s) => s.toUpperCase()))]);
-}
-
-/** DATABASE_URL: a postgres:// or postgresql:// URL, or unset (SQLite). */
-function readDatabaseUrl(r: EnvReader): string | undefined {
-  const raw = r.optional('DATABASE_URL');
-  if (raw === undefined) return undefined;
-  let ok = false;
-  try { ok = ['postgres:', 'postgresql:'].includes(new URL(raw).protocol); } catch { ok = false; }
-  if (!ok) r.problem('DATABASE_URL must be a postgres:// (or postgresql://) URL, such as postgres://shop@db.internal:5432/orders; unset it to keep the orders in DATA_DIR\'s SQLite file');
-  return raw;
 }

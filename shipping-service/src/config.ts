@@ -1,4 +1,4 @@
-import { EnvReader, type PublisherConfig, readPublisherConfig, readShopTimeZone } from '@shop/common';
+import { EnvReader, type PublisherConfig, readDatabaseUrl, readPublisherConfig, readShopTimeZone } from '@shop/common';
 
 export interface ShippingServiceConfig extends PublisherConfig {
   readonly orderFeedUrl: string;
@@ -46,18 +46,8 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>> = p
     consumerLongPollSeconds: r.int('CONSUMER_LONG_POLL', 30, 0, 600),
     shopTimeZone: readShopTimeZone(r),
     downloadLinkSecret: r.token('DOWNLOAD_LINK_SECRET'),
-    databaseUrl: readDatabaseUrl(r),
+    databaseUrl: readDatabaseUrl(r, 'postgres://shop@db.internal:5432/shipping', 'shipping'),
   };
   r.done();
   return Object.freeze(config);
-}
-
-/** DATABASE_URL: a postgres:// or postgresql:// URL, or unset (SQLite). */
-function readDatabaseUrl(r: EnvReader): string | undefined {
-  const raw = r.optional('DATABASE_URL');
-  if (raw === undefined) return undefined;
-  let ok = false;
-  try { ok = ['postgres:', 'postgresql:'].includes(new URL(raw).protocol); } catch { ok = false; }
-  if (!ok) r.problem('DATABASE_URL must be a postgres:// (or postgresql://) URL, such as postgres://shop@db.internal:5432/shipping; unset it to keep shipping in DATA_DIR\'s SQLite file');
-  return raw;
 }

@@ -169,6 +169,19 @@ export function readShutdownDelay(r: EnvReader): number {
 }
 
 /**
+ * DATABASE_URL: a postgres:// or postgresql:// URL, or unset (the service's SQLite file).
+ * `example` is a URL to show, `sqlite` what stays in the SQLite file when it is unset.
+ */
+export function readDatabaseUrl(r: EnvReader, example: string, sqlite: string): string | undefined {
+  const raw = r.optional('DATABASE_URL');
+  if (raw === undefined) return undefined;
+  let ok = false;
+  try { ok = ['postgres:', 'postgresql:'].includes(new URL(raw).protocol); } catch { ok = false; }
+  if (!ok) r.problem(`DATABASE_URL must be a postgres:// (or postgresql://) URL, such as ${example}; unset it to keep ${sqlite} in DATA_DIR's SQLite file`);
+  return raw;
+}
+
+/**
  * SHOP_TIME_ZONE (default Europe/London): the zone of the shop's calendar, in which every date a
  * customer sees is written and dispatch cut-offs and working days are counted.
  */

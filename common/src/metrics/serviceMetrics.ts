@@ -38,7 +38,7 @@ export class ServiceMetrics {
   readonly #requests: Counter<'route' | 'method' | 'status'>;
   readonly #duration: Histogram<'route' | 'method' | 'status'>;
   readonly #listeners: ((r: RequestObservation) => void)[] = [];
-  readonly #beforeScrape: (() => void)[] = [];
+  readonly #beforeScrape: (() => void | Promise<void>)[] = [];
 
   constructor() {
     const labelNames = ['route', 'method', 'status'] as const;
@@ -73,13 +73,13 @@ export class ServiceMetrics {
   }
 
   /** Runs `refresh` at the start of every scrape: read state into gauges here, never on the hot path. */
-  beforeScrape(refresh: () => void): void {
+  beforeScrape(refresh: () => void | Promise<void>): void {
     this.#beforeScrape.push(refresh);
   }
 
   /** The app's metrics and the process's, in the Prometheus text format. */
   async exposition(): Promise<Exposition> {
-    for (const refresh of this.#beforeScrape) refresh();
+    for (const refresh of this.#beforeScrape) await refresh();
     const [app, proc] = await Promise.all([this.registry.metrics(), processMetrics().metrics()]);
     return { contentType: this.registry.contentType, body: `${app}\n${proc}` };
   }

@@ -2,12 +2,20 @@ import { randomBytes } from 'node:crypto';
 import type { Db } from '@shop/common';
 import type { TemplateSet } from '../mail/templateSet.ts';
 
+/** Where TemplateLibrary keeps the versions in use: this SQLite store, or PgTemplateStore. */
+export interface TemplateVersions {
+  /** The set in use for each kind, as last accepted (by this process or an earlier one). */
+  inUse(): { set: TemplateSet; since: string }[];
+  /** Records a set that passed its check as the one in use for its kind. */
+  accept(set: TemplateSet, at: string): void;
+}
+
 /**
  * The template versions that passed their check, with their files, and which one of each kind is
  * in use: what a restart sends with when the files on disk are broken. Also the service's own
  * generated secrets.
  */
-export class TemplateStore {
+export class TemplateStore implements TemplateVersions {
   readonly #q;
 
   constructor(readonly db: Db) {

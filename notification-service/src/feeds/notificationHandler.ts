@@ -3,8 +3,8 @@ import { factFrom } from '../domain/facts.ts';
 import { type Decision, decide, evolve, type PolicyConfig } from '../domain/policy.ts';
 import { ownsOrder, type Shard } from '../domain/shard.ts';
 import type { NotificationStore } from '../db/notificationStore.ts';
-import { type EmailRenderer, emailData } from '../mail/emailRenderer.ts';
-import { messageIdFor } from '../mail/mimeMessage.ts';
+import { composeEmails, logDecision } from './composeEmails.ts';
+import type { EmailRenderer } from '../mail/emailRenderer.ts';
 import type { ViewLinks } from '../mail/viewLinks.ts';
 
 /**
@@ -54,26 +54,10 @@ export class NotificationHandler {
 
   #apply(d: Decision): number {
     const at = this.o.now().toISOString();
-    let queued = 0;
-    for (const intent of d.emails) {
-      const missing = intent.kind === 'confirmation' ? intent.missing : [];
-      const part = intent.kind === 'followup' ? intent.part : undefined;
-      // One follow-up per late part, so the part is in the key (and so in the Message-ID).
-      const key = `order-${d.state.orderId}-${intent.kind}${part ? `-${part}` : ''}`;
-      // Never throws for a template: a broken one is not in use, and one that fails anyway gives the built-in form.
-      const data = { ...emailData(d.state, intent), viewUrl: this.o.viewLinks?.urlFor(key) ?? null };
-      const rendered = this.renderer.render(intent.kind, data);
-      const fresh = this.store.enqueue({
-        key, orderId: d.state.orderId, kind: intent.kind, toName: d.state.order!.customer.name, toAddress: d.state.order!.customer.email,
-        ...rendered, messageId: messageIdFor(key, this.o.messageIdDomain), createdAt: at, templateData: JSON.stringify(data),
-      });
-      if (fresh) queued++;
-      this.o.logger.info('email queued', { orderId: d.state.orderId, kind: intent.kind, missing, part, templateVersion: rendered.templateVersion, duplicate: !fresh });
-    }
-    if (d.becameOverdue.length > 0) {
-      this.o.logger.warn('order waits for a part past its deadline', { orderId: d.state.orderId, missing: d.becameOverdue, policy: this.o.onMissingPart });
-    }
+    const queued = composeEmails(d, at, { renderer: this.renderer, messageIdDomain: this.o.messageIdDomain, viewLinks: this.o.viewLinks })
+      .map((c) => ({ ...c, fresh: this.store.enqueue(c.email) }));
+    logDecision(this.o.logger, d, queued, this.o.onMissingPart);
     this.store.save(d.state, at);
-    return queued;
+    return queued.filter((q) => q.fresh).length;
   }
 }

@@ -5,12 +5,15 @@ import type { Context } from 'koa';
 import { buildMime } from '../mail/mimeMessage.ts';
 import { missingParts } from '../domain/policy.ts';
 import { formatShard } from '../domain/shard.ts';
+import type { OutboxEmail } from '../db/notificationStore.ts';
+import type { TransportStatus } from '../mail/outboxSender.ts';
 import type { NotificationService } from '../notificationService.ts';
+import type { NotificationView, OutboxStates } from '../notificationView.ts';
 import { templateStatusOf } from './templateRoutes.ts';
 
 const views = new Eta({ views: new URL('./views', import.meta.url).pathname, autoEscape: true, cache: true });
 
-/** Builds what GET /status shows: per feed, where we are, what went wrong, what is parked. */
+/** Builds what GET /status shows on SQLite: per feed, where we are, what went wrong, what is parked. */
 export function statusOf(service: NotificationService) {
   return {
     service: 'notification-service',
@@ -36,13 +39,17 @@ export function statusOf(service: NotificationService) {
 /** The outbox by state, the emails waiting for their next try, and the dead letters with the command that resends each. */
 function outboxStatus(service: NotificationService) {
   const { store } = service;
+  return outboxStatusOf({ ...store.counts(), ...store.outboxStates() }, service.sender.transportStatus(), store.retrying(50), store.dead(200));
+}
+
+/** The outbox section of /status, from its parts (read from either engine). */
+export function outboxStatusOf(counts: { total: number; unsent: number } & OutboxStates, transport: TransportStatus, retrying: readonly OutboxEmail[], dead: readonly OutboxEmail[]) {
   return {
-    ...store.counts(),
-    ...store.outboxStates(),
+    ...counts,
     // Whether the mail server can be reached, and when it is tried again if not.
-    transport: service.sender.transportStatus(),
-    retrying: store.retrying(50).map((e) => ({ id: e.id, orderId: e.orderId, kind: e.kind, attempts: e.attempts, lastError: e.lastError, nextAttemptAt: e.nextAttemptAt })),
-    deadLetters: store.dead(200).map((e) => ({
+    transport,
+    retrying: retrying.map((e) => ({ id: e.id, orderId: e.orderId, kind: e.kind, attempts: e.attempts, lastError: e.lastError, nextAttemptAt: e.nextAttemptAt })),
+    deadLetters: dead.map((e) => ({
       id: e.id, orderId: e.orderId, kind: e.kind, to: e.toAddress, subject: e.subject, attempts: e.attempts, lastError: e.lastError, deadAt: e.deadAt,
       resend: `npm run cli -w notification-service -- resend ${e.id}`,
     })),
@@ -50,39 +57,45 @@ function outboxStatus(service: NotificationService) {
 }
 
 /** GET /status and the email viewer, as JSON for programs and HTML for a browser. */
-export function statusRoutes(service: NotificationService, config: { mailFrom: string }): Router {
+export function statusRoutes(service: NotificationView, config: { mailFrom: string }): Router {
   const router = new Router();
   router.get('/', (ctx) => { ctx.redirect('/status'); });
-  router.get('/status', (ctx) => {
-    const status = statusOf(service);
+  router.get('/status', async (ctx) => {
+    const status = await service.status();
     ctx.set('Cache-Control', 'no-store');
-    if (wantsHtml(ctx)) html(ctx, views.render('status.eta', { title: `Notification service, shard ${status.shard.id}`, ...status }));
+    if (wantsHtml(ctx)) html(ctx, views.render('status.eta', { title: statusTitle(status), ...status }));
     else ctx.body = status;
   });
-  router.get('/emails', (ctx) => {
-    const emails = service.store.list().map(({ raw: _r, html: _h, text: _t, templateData: _d, ...e }) => e);
+  router.get('/emails', async (ctx) => {
+    const emails = (await service.emails()).map(({ raw: _r, html: _h, text: _t, templateData: _d, ...e }) => e);
     ctx.set('Cache-Control', 'no-store');
     if (wantsHtml(ctx)) html(ctx, views.render('emails.eta', { title: 'Emails', emails }));
     else ctx.body = { emails: emails.map((e) => ({ ...e, href: `/emails/${e.id}` })) };
   });
-  router.get('/emails/:id', (ctx) => { html(ctx, email(ctx).html); });
-  router.get('/emails/:id/text', (ctx) => {
+  router.get('/emails/:id', async (ctx) => { html(ctx, (await email(ctx)).html); });
+  router.get('/emails/:id/text', async (ctx) => {
     ctx.type = 'text/plain; charset=utf-8';
-    ctx.body = email(ctx).text;
+    ctx.body = (await email(ctx)).text;
   });
   router.get('/emails/:id/raw', async (ctx) => {
-    const e = email(ctx);
+    const e = await email(ctx);
     ctx.type = 'text/plain; charset=utf-8';
     ctx.body = e.raw ?? await buildMime(e, config.mailFrom, service.config.shopTimeZone);
   });
   return router;
 
-  function email(ctx: Context) {
+  async function email(ctx: Context) {
     const id = Number(ctx.params['id']);
-    const found = Number.isSafeInteger(id) ? service.store.email(id) : undefined;
+    const found = Number.isSafeInteger(id) ? await service.email(id) : undefined;
     if (!found) throw notFound(`There is no email ${ctx.params['id']}`);
     return found;
   }
+}
+
+/** The page's title: which shard (SQLite) or which instance (PostgreSQL) answers. */
+function statusTitle(status: Record<string, unknown>): string {
+  const shard = status['shard'] as { id: string } | undefined;
+  return shard ? `Notification service, shard ${shard.id}` : `Notification service, instance ${String(status['instance'])}`;
 }
 
 export function wantsHtml(ctx: Context): boolean {

@@ -3,13 +3,13 @@ import { notFound } from '@shop/common';
 import { Eta } from 'eta';
 import type { Context } from 'koa';
 import type { TemplateData } from '../mail/emailRenderer.ts';
-import type { NotificationService } from '../notificationService.ts';
+import type { NotificationView } from '../notificationView.ts';
 import { wantsHtml } from './statusRoutes.ts';
 
 const views = new Eta({ views: new URL('./views', import.meta.url).pathname, autoEscape: true, cache: true });
 
 /** One sample email rendered with the version in use, or why it could not be. */
-function renderSample(service: NotificationService, name: string, data: TemplateData) {
+function renderSample(service: NotificationView, name: string, data: TemplateData) {
   const set = service.templates.inUse(name);
   if (!set) return { error: `no ${name} templates have passed their check yet` };
   try {
@@ -20,7 +20,7 @@ function renderSample(service: NotificationService, name: string, data: Template
 }
 
 /** What GET /templates shows: every kind of email, the version in use, the files on disk, the samples rendered. */
-export function templatesOf(service: NotificationService) {
+export function templatesOf(service: NotificationView) {
   // Looks at the files now too, so the page is current even before the watcher's pause is over.
   service.templates.refresh();
   return service.templates.status().map((t) => ({
@@ -37,7 +37,7 @@ export function templatesOf(service: NotificationService) {
  * send it now (the version in use), with the error when the files on disk are broken; and the
  * customers' "view in your browser" pages, GET /view/{key}?t={token}.
  */
-export function templateRoutes(service: NotificationService): Router {
+export function templateRoutes(service: NotificationView): Router {
   const router = new Router();
   router.get('/templates', (ctx) => {
     const templates = templatesOf(service);
@@ -53,11 +53,11 @@ export function templateRoutes(service: NotificationService): Router {
     ctx.body = `Subject: ${s.subject}\n\n${s.text}`;
   });
 
-  router.get('/view/:key', (ctx) => {
+  router.get('/view/:key', async (ctx) => {
     const key = String(ctx.params['key']);
     const token = typeof ctx.query['t'] === 'string' ? ctx.query['t'] : undefined;
     // Checked before anything is looked up, so a wrong token cannot tell which orders exist.
-    const email = service.viewLinks.verify(key, token) ? service.store.emailByKey(key) : undefined;
+    const email = service.viewLinks.verify(key, token) ? await service.emailByKey(key) : undefined;
     ctx.set('Cache-Control', 'private, no-store');
     // The token is in the URL: links on the page must not carry it away in a Referer.
     ctx.set('Referrer-Policy', 'no-referrer');
@@ -87,7 +87,7 @@ export function templateRoutes(service: NotificationService): Router {
  * a fix marketing made since shows), without the link to itself; undefined when that fails, and
  * the email is then shown as it was sent.
  */
-function viewPage(service: NotificationService, kind: string, templateData: string | null): string | undefined {
+function viewPage(service: NotificationView, kind: string, templateData: string | null): string | undefined {
   if (templateData === null) return undefined;
   const set = service.templates.inUse(kind);
   if (!set) return undefined;
@@ -104,7 +104,7 @@ function html(ctx: Context, body: string): void {
 }
 
 /** What GET /status shows of the templates: per kind the version in use and why the files on disk are not, if they are not. */
-export function templateStatusOf(service: NotificationService) {
+export function templateStatusOf(service: NotificationView) {
   service.templates.refresh();
   const sets = service.templates.status();
   const renderFailures = service.templates.renderFailures();

@@ -1,6 +1,6 @@
 import { type FSWatcher, watch } from 'node:fs';
 import { ConfigError, type Logger } from '@shop/common';
-import type { TemplateStore } from '../db/templateStore.ts';
+import type { TemplateVersions } from '../db/templateStore.ts';
 import type { SampleEmail } from './sampleEmails.ts';
 import { TemplateSandbox } from './templateSandbox.ts';
 import { hasSet, readTemplateDir, type RenderedParts, setNames, type TemplateFiles, type TemplateSet, templateSetOf } from './templateSet.ts';
@@ -53,7 +53,7 @@ export interface TemplateLibraryOptions {
   /** What each kind is checked with; a kind without samples is only compiled. */
   readonly samples: readonly SampleEmail[];
   /** Where accepted versions are kept across restarts; none: in memory only. */
-  readonly store?: TemplateStore;
+  readonly store?: TemplateVersions;
   readonly logger?: Logger;
   readonly now?: () => Date;
   /** How long the directory must be quiet after a change before it is checked (an editor writes in bursts). */
