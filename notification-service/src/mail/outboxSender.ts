@@ -3,9 +3,11 @@ import { join } from 'node:path';
 import type { Logger } from '@shop/common';
 import { DEFAULT_SHOP_TIME_ZONE } from '@shop/common/time';
 import nodemailer from 'nodemailer';
-import type { NotificationStore, OutboxEmail } from '../db/notificationStore.ts';
+import { NotificationStore, type OutboxEmail } from '../db/notificationStore.ts';
+import { SqliteOutboxQueue } from '../db/sqliteOutboxQueue.ts';
 import { afterFailure, classifyFailure, type DeliveryFailure, gaveUpByAge, recipientAddressProblem, retryDelayMs, type RetryPolicy } from './deliveryFailure.ts';
 import { buildMime } from './mimeMessage.ts';
+import type { OutboxClaim, OutboxQueue } from './outboxQueue.ts';
 
 /** Delivers one finished RFC 5322 message. */
 export interface MailTransport {
@@ -69,9 +71,12 @@ export interface OutboxSenderOptions {
   /** For the jitter of the backoff: [0, 1). */
   readonly random?: () => number;
   readonly afterDeliver?: (email: OutboxEmail) => void;
-  /** How many due ids a run reads at a time (default 100); each email's content is read only as it is sent. */
+  /** On SQLite: how many due ids a run reads at a time (default 100); each email's content is read only as it is sent. */
   readonly batchSize?: number;
 }
+
+/** How one claimed email's try ended; `left`: another sender took it meanwhile. */
+type TryResult = 'sent' | 'failed' | 'dead' | 'left' | { readonly expired: number };
 
 /**
  * Delivers the outbox as a mail server would. Each run takes the emails due now, in order:
@@ -85,22 +90,31 @@ export interface OutboxSenderOptions {
  * the mail server cannot be reached (or refuses our login), that is no email's fault: the run ends
  * there, no email is charged a try, and the whole transport backs off (the same backoff as an
  * email's), so an outage costs one try per backoff step rather than one per run, and only age
- * (`maxAgeMs`) gives an email up during one. A run reads the due ids in batches and each email's
- * content only when it sends it, so a long queue costs nothing while it cannot go.
+ * (`maxAgeMs`) gives an email up during one. A run reads each email's content only when it sends
+ * it, so a long queue costs nothing while it cannot go.
  *
- * The MIME bytes are built once and stored before the first try, so every try, and a resend of a
- * dead letter, sends the same message. A crash after delivering but before marking it sent makes
- * it go again on restart: at least once, with the same Message-ID (and the same .eml file).
+ * The outbox is an OutboxQueue: a NotificationStore (SQLite, this instance alone) or a shared
+ * PostgreSQL one (PgOutboxQueue), where each instance runs its own sender and an email is claimed
+ * by locking its row for the length of its try, so no two instances ever try one email at once.
+ *
+ * The MIME bytes are built once and stored (committed) before the first try, so every try, and a
+ * resend of a dead letter, sends the same message. A crash after delivering but before marking it
+ * sent makes it go again, on restart or (PostgreSQL) by another instance once the dead one's
+ * connection is gone and its row lock with it: at least once, at most once more per crash, with
+ * the same Message-ID (and the same .eml file).
  */
 export class OutboxSender {
+  readonly #queue: OutboxQueue;
   #inFlight: Promise<SendResult> | undefined;
   #transport: { failures: number; failingSince: string | null; lastError: string | null; retryAt: Date | null } = { failures: 0, failingSince: null, lastError: null, retryAt: null };
 
   constructor(
-    private readonly store: NotificationStore,
+    outbox: NotificationStore | OutboxQueue,
     private readonly transport: MailTransport,
     private readonly o: OutboxSenderOptions,
-  ) {}
+  ) {
+    this.#queue = outbox instanceof NotificationStore ? new SqliteOutboxQueue(outbox, o.batchSize) : outbox;
+  }
 
   /** Sends what is due; a call while sending joins the run in flight. */
   sendPending(): Promise<SendResult> {
@@ -127,48 +141,42 @@ export class OutboxSender {
     const start = this.#now();
     // The mail server could not be reached: nothing is tried (or read) until its backoff is over.
     if (this.#transport.retryAt && start < this.#transport.retryAt) return { sent, failed, dead };
-    const now = start.toISOString();
-    const batchSize = this.o.batchSize ?? 100;
-    // Orders whose email failed in this run and waits for its next try: their later emails wait too.
-    const held = new Set<string>();
-    let after = 0;
-    for (;;) {
-      const ids = this.store.dueIds(now, after, batchSize);
-      for (const { id, orderId } of ids) {
-        after = id;
-        if (held.has(orderId)) continue;
-        const email = this.store.email(id);
-        if (!email || email.sentAt !== null || email.deadAt !== null) continue;
-        const result = await this.#try(email, held);
-        if (result === 'sent') sent++;
-        else if (result === 'failed') failed++;
-        else if (result === 'dead') dead++;
-        // Nothing else can go now; the rest keep their turn (and are not charged a try).
-        else return { sent, failed, dead: dead + result.expired };
-      }
-      if (ids.length < batchSize) return { sent, failed, dead };
+    for await (const claim of this.#queue.due(start.toISOString())) {
+      let result: TryResult;
+      // Whatever happens (a database error), the claim is not kept: the email keeps its turn.
+      try { result = await this.#try(claim); } finally { await claim.release(); }
+      if (result === 'sent') sent++;
+      else if (result === 'failed') failed++;
+      else if (result === 'dead') dead++;
+      // Nothing else can go now; the rest keep their turn (and are not charged a try).
+      else if (result !== 'left') return { sent, failed, dead: dead + result.expired };
     }
+    return { sent, failed, dead };
   }
 
   /**
    * One email's try and what follows from it. A failure of the transport (unreachable) charges
    * the email nothing: the transport backs off, and the emails queued too long ago are given up.
    */
-  async #try(email: OutboxEmail, held: Set<string>): Promise<'sent' | 'failed' | 'dead' | { readonly expired: number }> {
-    const failure = await this.#deliver(email);
-    if (!failure) return 'sent';
-    if (failure.connection) return { expired: this.#unreachable(failure) };
+  async #try(claim: OutboxClaim): Promise<TryResult> {
+    const { email } = claim;
+    const failure = await this.#deliver(claim);
+    if (failure === undefined || failure === 'left') return failure ?? 'sent';
+    if (failure.connection) {
+      // Released first: on PostgreSQL its row lock would keep this very email from expiring.
+      await claim.release();
+      return { expired: await this.#unreachable(failure) };
+    }
     const attempts = email.attempts + 1;
     const next = afterFailure(failure, attempts, this.o.retry, this.#now(), this.o.random ?? Math.random, new Date(email.createdAt));
     const fields = { emailId: email.id, orderId: email.orderId, kind: email.kind, attempts, error: failure.message };
     if (next.kind === 'dead') {
-      this.store.markDead(email.id, next.error, this.#now().toISOString());
+      await claim.dead(next.error, this.#now().toISOString());
       this.o.logger.error('email dead-lettered', { ...fields, reason: next.error });
       return 'dead';
     }
-    this.store.markRetry(email.id, next.error, next.at.toISOString());
+    await claim.retry(next.error, next.at.toISOString());
     this.o.logger.warn('email not sent, will retry', { ...fields, nextAttemptAt: next.at.toISOString() });
-    held.add(email.orderId);
     return 'failed';
   }
 
@@ -177,7 +185,7 @@ export class OutboxSender {
    * over, and every email waiting longer than the policy allows is given up on (each would fail
    * the same way now). Returns how many were.
    */
-  #unreachable(failure: DeliveryFailure): number {
+  async #unreachable(failure: DeliveryFailure): Promise<number> {
     const t = this.#transport;
     const now = this.#now();
     t.failures++;
@@ -188,7 +196,7 @@ export class OutboxSender {
     const { maxAgeMs } = this.o.retry;
     if (maxAgeMs === undefined) return 0;
     const reason = `${gaveUpByAge(this.o.retry)}: mail server unreachable: ${failure.message}`;
-    const expired = this.store.expire(new Date(now.getTime() - maxAgeMs).toISOString(), reason, now.toISOString());
+    const expired = await this.#queue.expire(new Date(now.getTime() - maxAgeMs).toISOString(), reason, now.toISOString());
     if (expired.length > 0) this.o.logger.error('emails dead-lettered', { emailIds: expired, reason });
     return expired.length;
   }
@@ -201,22 +209,29 @@ export class OutboxSender {
     this.#transport = { failures: 0, failingSince: null, lastError: null, retryAt: null };
   }
 
-  /** One try: undefined when delivered (and marked sent), else why not. */
-  async #deliver(email: OutboxEmail): Promise<DeliveryFailure | undefined> {
+  /**
+   * One try: undefined when delivered (and marked sent), `left` when another sender took the
+   * email while its MIME bytes were stored, else why not. Marking it sent is outside the catch:
+   * once the message is handed over, a database error is not a failed try.
+   */
+  async #deliver(claim: OutboxClaim): Promise<DeliveryFailure | 'left' | undefined> {
+    const { email } = claim;
     const badAddress = recipientAddressProblem(email.toAddress);
     if (badAddress) return { permanent: true, connection: false, message: `invalid recipient address: ${badAddress}` };
+    let raw: Buffer | null | undefined = email.raw;
     try {
-      const raw = email.raw ?? this.store.setRaw(email.id, await buildMime(email, this.o.from, this.o.shopTimeZone ?? DEFAULT_SHOP_TIME_ZONE));
-      await this.transport.deliver(email, raw);
-      this.#reached();
-      this.o.afterDeliver?.(email);
-      this.store.markSent(email.id, this.#now().toISOString(), this.transport.name);
+      raw ??= await claim.storeRaw(await buildMime(email, this.o.from, this.o.shopTimeZone ?? DEFAULT_SHOP_TIME_ZONE));
+      if (raw) await this.transport.deliver(email, raw);
     } catch (err) {
       const failure = classifyFailure(err);
       // An answer about this message (a 4xx, a 5xx) comes from a server that was reached.
       if (!failure.connection) this.#reached();
       return failure;
     }
+    if (!raw) return 'left';
+    this.#reached();
+    this.o.afterDeliver?.(email);
+    await claim.sent(this.#now().toISOString(), this.transport.name);
     this.o.logger.info('email sent', { emailId: email.id, orderId: email.orderId, kind: email.kind, messageId: email.messageId, via: this.transport.name, attempts: email.attempts + 1 });
     return undefined;
   }

@@ -3,56 +3,13 @@ import { type AddressInfo, createServer } from 'node:net';
 import { createLogger, type Db, listen, migrate, openDatabase } from '@shop/common';
 import { tempDir } from '@shop/common/testing';
 import { expect } from 'chai';
-import { type ParsedMail, simpleParser } from 'mailparser';
-import { SMTPServer, type SMTPServerSession } from 'smtp-server';
 import { request } from 'undici';
 import { createApp } from '../app.ts';
 import { runCli } from '../cli.ts';
 import { notificationMigrations } from '../db/migrations.ts';
 import { buildNotificationService, type NotificationService } from '../notificationService.ts';
 import { type ShopFeeds, startShopFeeds } from '../testing/shopFeeds.ts';
-
-/** What the SMTP peer does with a message: accept it (undefined) or refuse it with an error carrying an SMTP reply code. */
-type OnMail = (mail: ParsedMail, session: SMTPServerSession) => Error | undefined;
-
-const refuse = (responseCode: number, message: string) => Object.assign(new Error(message), { responseCode });
-
-/** A real SMTP server on a loopback port, which can be stopped and started again on the same port. */
-class SmtpPeer {
-  readonly received: ParsedMail[] = [];
-  /** Every DATA it was offered, accepted or not. */
-  offered = 0;
-  onMail: OnMail = () => undefined;
-  /** Recipients refused at RCPT TO, with the reply. */
-  readonly refuseRecipients = new Map<string, Error>();
-  #server: SMTPServer | undefined;
-
-  async start(port = 0): Promise<number> {
-    this.#server = new SMTPServer({
-      authOptional: true, disabledCommands: ['STARTTLS'], logger: false,
-      onRcptTo: (address, _session, done) => done(this.refuseRecipients.get(address.address) ?? undefined),
-      onData: (stream, session, done) => {
-        simpleParser(stream).then((mail) => {
-          this.offered++;
-          const refusal = this.onMail(mail, session);
-          if (!refusal) this.received.push(mail);
-          done(refusal ?? null);
-        }, done);
-      },
-    });
-    this.#server.listen(port, '127.0.0.1');
-    await once(this.#server.server, 'listening');
-    return (this.#server.server.address() as AddressInfo).port;
-  }
-
-  async stop(): Promise<void> {
-    const server = this.#server;
-    this.#server = undefined;
-    if (server) await new Promise<void>((done) => server.close(() => done()));
-  }
-
-  subjects(): string[] { return this.received.map((m) => m.subject ?? ''); }
-}
+import { refuse, SmtpPeer } from '../testing/smtpPeer.ts';
 
 /** A loopback port nothing listens on (yet). */
 async function freePort(): Promise<number> {
