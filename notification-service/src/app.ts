@@ -12,6 +12,7 @@ const OPEN_PATHS = /^\/(healthz|readyz|view\/.*)$/;
 export function createApp(deps: { service: NotificationView; logger: Logger; mailFrom: string }): Koa {
   const ops = createOperations({ health: deps.service.health, consumers: deps.service.consumers });
   registerOutboxMetrics(ops.metrics, () => deps.service.outboxStates());
+  deps.service.registerMetrics?.(ops.metrics);
   const app = createBaseApp(deps.logger, { onRequest: ops.metrics.observeRequest });
   // Every page here shows customers' emails or operations: all need an operator's login (when
   // OPERATORS is set), new ones too, except the health checks and the emails' own view links

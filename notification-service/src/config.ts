@@ -1,7 +1,11 @@
+import { hostname } from 'node:os';
 import { join } from 'node:path';
-import { type AccessConfig, EnvReader, isLoopbackHost, readAccessConfig, readLogLevel, readShopTimeZone, readShutdownDelay } from '@shop/common';
+import { type AccessConfig, EnvReader, isLoopbackHost, readAccessConfig, readDatabaseUrl, readLogLevel, readShopTimeZone, readShutdownDelay } from '@shop/common';
 import { validate as validCron } from 'node-cron';
-import { formatShard, parseShard, type Shard, WHOLE } from './domain/shard.ts';
+import { formatShard, MAX_SHARDS, parseShard, type Shard, WHOLE } from './domain/shard.ts';
+
+/** The partitions of a new PostgreSQL database when PARTITIONS is not set. */
+export const DEFAULT_PARTITIONS = 16;
 
 export type PollSchedule = { readonly kind: 'interval'; readonly ms: number } | { readonly kind: 'cron'; readonly expression: string };
 
@@ -12,6 +16,18 @@ export interface NotificationConfig {
   readonly shard: Shard;
   readonly dataDir: string;
   readonly dbFile: string;
+  /**
+   * DATABASE_URL: the instances share this PostgreSQL database (positions, order state, outbox,
+   * parked entries) and the orders' partitions among themselves; unset, DATA_DIR's SQLite file.
+   */
+  readonly databaseUrl: string | undefined;
+  /**
+   * PARTITIONS (PostgreSQL only): how many partitions the orders are divided into, recorded by
+   * the first instance on a database (default 16); at most that many instances share the work.
+   */
+  readonly partitions: number | undefined;
+  /** INSTANCE_NAME: how this instance is shown in /status, /metrics and the logs (default host-pid). */
+  readonly instanceName: string;
   readonly outboxDir: string;
   readonly templatesDir: string;
   /** PUBLIC_URL: this service as customers reach it; the base of the "view in your browser" links. */
@@ -62,6 +78,18 @@ export function readConfig(env: Readonly<Record<string, string | undefined>> = p
   if (smtpUrl !== undefined && !/^smtps?:\/\//.test(smtpUrl)) r.problem(`SMTP_URL must start with smtp:// or smtps://, got "${smtpUrl}"`);
   const shard = parseShard(r.string('SHARD', '0/1'));
   if (!shard.ok) r.problem(`SHARD ${shard.reason} (SHARD=i/N: this instance is number i, from 0, of N instances)`);
+  const databaseUrl = readDatabaseUrl(r, 'postgres://shop@db.internal:5432/notification', 'the notifications');
+  // On PostgreSQL the instances share the partitions by themselves: a SHARD would fight that.
+  if (databaseUrl !== undefined && r.optional('SHARD') !== undefined) {
+    r.problem('SHARD is for instances on SQLite, each with its own DATA_DIR; with DATABASE_URL the instances share the orders\' partitions by themselves: unset SHARD');
+  }
+  if (databaseUrl === undefined && r.optional('PARTITIONS') !== undefined) {
+    r.problem('PARTITIONS applies only with DATABASE_URL (instances sharing a PostgreSQL database); on SQLite use SHARD=i/N');
+  }
+  if (databaseUrl !== undefined && schedule.kind === 'cron') {
+    r.problem('POLL_SCHEDULE must be an interval (e.g. 2s) with DATABASE_URL: the instances read and send as work arrives, woken by PostgreSQL, and the interval is only the pause when nothing does');
+  }
+  const partitions = r.optional('PARTITIONS') === undefined ? undefined : r.int('PARTITIONS', DEFAULT_PARTITIONS, 1, MAX_SHARDS);
   const mailFrom = r.string('MAIL_FROM', 'Atom Shop <orders@shop.example>');
   const port = r.port('PORT', 3004);
   const host = r.string('HOST', '127.0.0.1');
@@ -74,7 +102,7 @@ export function readConfig(env: Readonly<Record<string, string | undefined>> = p
   }
   // Each instance's database would generate a secret of its own, so a link reaching another
   // instance behind the same PUBLIC_URL would not open.
-  if (shard.ok && shard.shard.count > 1 && r.optional('VIEW_LINK_SECRET') === undefined) {
+  if (shard.ok && shard.shard.count > 1 && databaseUrl === undefined && r.optional('VIEW_LINK_SECRET') === undefined) {
     r.problem(`VIEW_LINK_SECRET must be set when SHARD (${formatShard(shard.shard)}) names more than one instance: every instance must sign the "view in your browser" links with the same secret (at least 16 characters)`);
   }
   const config: NotificationConfig = {
@@ -83,6 +111,9 @@ export function readConfig(env: Readonly<Record<string, string | undefined>> = p
     shard: shard.ok ? shard.shard : WHOLE,
     dataDir,
     dbFile: join(dataDir, 'notification.db'),
+    databaseUrl,
+    partitions,
+    instanceName: r.string('INSTANCE_NAME', `${hostname()}-${process.pid}`),
     outboxDir: r.dir('OUTBOX_DIR', join(dataDir, 'outbox')),
     templatesDir: r.dir('TEMPLATES_DIR', DEFAULT_TEMPLATES),
     publicUrl: r.url('PUBLIC_URL', `http://${urlHost}:${port}`),

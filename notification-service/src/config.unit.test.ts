@@ -91,4 +91,29 @@ describe('readConfig', () => {
       expect(() => readConfig({ PUBLIC_URL: 'mail.shop.example' })).to.throw(ConfigError, /PUBLIC_URL must be an absolute http\(s\) URL/);
     });
   });
+
+  describe('DATABASE_URL, PARTITIONS and INSTANCE_NAME (instances sharing PostgreSQL)', () => {
+    const url = 'postgres://shop@db.internal:5432/notification';
+    it('reads them; PARTITIONS unset leaves it to the database (16 for a new one)', () => {
+      expect(readConfig({ DATABASE_URL: url })).to.deep.include({ databaseUrl: url, partitions: undefined });
+      expect(readConfig({ DATABASE_URL: url, PARTITIONS: '32', INSTANCE_NAME: 'mail-1' })).to.deep.include({ partitions: 32, instanceName: 'mail-1' });
+      expect(readConfig({}).instanceName).to.match(/^.+-\d+$/);
+    });
+
+    it('needs no VIEW_LINK_SECRET: the instances share the one kept in the database', () => {
+      expect(readConfig({ DATABASE_URL: url }).viewLinkSecret).to.equal(undefined);
+    });
+
+    it('refuses SHARD with DATABASE_URL, PARTITIONS without it, a cron schedule with it, and a URL that is not postgres, naming each', () => {
+      const problemsOf = (env: Record<string, string>) => {
+        try { readConfig(env); } catch (err) { return (err as ConfigError).problems.join('\n'); }
+        return '';
+      };
+      expect(problemsOf({ DATABASE_URL: url, SHARD: '0/2', VIEW_LINK_SECRET: 'sixteen-chars-ok' })).to.match(/SHARD is for instances on SQLite.*unset SHARD/);
+      expect(problemsOf({ PARTITIONS: '8' })).to.match(/PARTITIONS applies only with DATABASE_URL/);
+      expect(problemsOf({ DATABASE_URL: url, POLL_SCHEDULE: '*/5 * * * * *' })).to.match(/POLL_SCHEDULE must be an interval .* with DATABASE_URL/);
+      expect(problemsOf({ DATABASE_URL: 'mysql://db/notification' })).to.match(/DATABASE_URL must be a postgres:\/\/ .*URL/);
+      expect(problemsOf({ DATABASE_URL: url, PARTITIONS: '0' })).to.match(/PARTITIONS must be a whole number from 1 to 1024/);
+    });
+  });
 });

@@ -1,4 +1,4 @@
-import type { ConsumerProgress, ServiceHealth } from '@shop/common';
+import type { ConsumerProgress, ServiceHealth, ServiceMetrics } from '@shop/common';
 import type { NotificationConfig } from './config.ts';
 import type { OutboxEmail } from './db/notificationStore.ts';
 import type { TemplateLibrary } from './mail/templateLibrary.ts';
@@ -34,4 +34,6 @@ export interface NotificationView {
   /** The email with this key (`order-<id>-<kind>`): what its "view in your browser" link shows. */
   emailByKey(key: string): Promise<OutboxEmail | undefined>;
   outboxStates(): Promise<OutboxStates>;
+  /** Adds the engine's own metrics (PostgreSQL: who owns which partition). */
+  registerMetrics?(metrics: ServiceMetrics): void;
 }

@@ -1,0 +1,181 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import { type ConsumedEntry, FeedConsistencyError, type Logger } from '@shop/common';
+import { PgConsumerStore, PgEntryApplier, type PgEntryHandler, type PgPool, type PgTx } from '@shop/common/pg';
+import type { PgNotificationStore } from '../db/pgNotificationStore.ts';
+
+/** The channel the feeds' readers notify when they hand entries to a partition (payload: the partition). */
+export const INBOX_CHANNEL = 'notification_inbox';
+
+/**
+ * The handler of a feed's own subscription on PostgreSQL: hands each entry to its order's
+ * partition (the inbox), in the transaction that moves the feed's read position, and tells the
+ * instances once it commits. One instance reads each feed (the subscription's leader).
+ */
+export function inboxHandler(store: PgNotificationStore, subscription: string, partitionOf: (orderId: string) => number): PgEntryHandler {
+  return async (entry: ConsumedEntry, tx: PgTx) => {
+    const partition = partitionOf(entry.orderId);
+    await store.addToInbox(tx, subscription, partition, entry);
+    await tx.query('SELECT pg_notify($1, $2)', [INBOX_CHANNEL, String(partition)]);
+  };
+}
+
+/** The name of a partition's read position in a feed's inbox: `orders@3`. */
+export function partitionSubscription(subscription: string, partition: number): string {
+  return `${subscription}@${partition}`;
+}
+
+export interface PartitionWorkerOptions {
+  readonly partition: number;
+  readonly subscriptions: readonly string[];
+  readonly pool: PgPool;
+  readonly store: PgNotificationStore;
+  readonly handler: PgEntryHandler;
+  /** Re-decides the partition's orders waiting on a part. */
+  readonly checkWaiting: (partition: number) => Promise<number>;
+  readonly logger: Logger;
+  readonly now: () => Date;
+  readonly maxAttempts: number;
+  readonly backoff: { readonly baseMs: number; readonly maxMs: number };
+  /** The pause when there is nothing to do (a notification wakes it sooner). */
+  readonly idleMs: number;
+  /** Entries applied in one transaction (default 200). */
+  readonly batch?: number;
+}
+
+interface Lane {
+  readonly subscription: string;
+  readonly store: PgConsumerStore;
+  readonly applier: PgEntryApplier;
+  position: number;
+  lastAtomId: string | null;
+  failures: number;
+  retryAt: number;
+  lastError: string | null;
+}
+
+/** What /status shows of a partition this instance works on. */
+export interface PartitionWork {
+  readonly partition: number;
+  readonly positions: Record<string, number>;
+  readonly lastError: string | null;
+  readonly failures: number;
+}
+
+/**
+ * Works one partition while this instance owns it: applies its inbox entries of each feed, in
+ * feed order, through common's PgEntryApplier (a transaction a batch, a savepoint an entry, the
+ * partition's read position moved by compare-and-set with each, a poison entry parked), then
+ * re-decides its waiting orders. The feeds are applied one after another, never at once, so an
+ * order's entries are applied one at a time. stop() lets the batch in flight finish.
+ */
+export class PartitionWorker {
+  readonly #o: PartitionWorkerOptions;
+  readonly #log: Logger;
+  readonly #lanes: Lane[];
+  readonly #abort = new AbortController();
+  #wake: (() => void) | undefined;
+  #woken = false;
+  #running: Promise<void> | undefined;
+
+  constructor(o: PartitionWorkerOptions) {
+    this.#o = o;
+    this.#log = o.logger.child({ partition: o.partition });
+    this.#lanes = o.subscriptions.map((subscription) => {
+      const store = new PgConsumerStore(partitionSubscription(subscription, o.partition));
+      const applier = new PgEntryApplier({ pool: o.pool, store, log: this.#log.child({ subscription }), now: o.now, options: { name: store.name, handler: o.handler, onFailure: 'park', maxAttempts: o.maxAttempts } });
+      return { subscription, store, applier, position: 0, lastAtomId: null, failures: 0, retryAt: 0, lastError: null };
+    });
+  }
+
+  get partition(): number { return this.#o.partition; }
+
+  start(): void {
+    this.#running ??= this.#run().catch((err: unknown) => this.#log.error('partition worker stopped', { err }));
+  }
+
+  /** Entries or a due email may be waiting: look now rather than after the pause. */
+  wake(): void {
+    this.#woken = true;
+    this.#wake?.();
+  }
+
+  /** Stops once the batch in flight is committed (or rolled back). */
+  async stop(): Promise<void> {
+    this.#abort.abort();
+    this.#wake?.();
+    await this.#running;
+  }
+
+  status(): PartitionWork {
+    return {
+      partition: this.#o.partition,
+      positions: Object.fromEntries(this.#lanes.map((l) => [l.subscription, l.position])),
+      lastError: this.#lanes.map((l) => l.lastError).find((e) => e !== null) ?? null,
+      failures: this.#lanes.reduce((n, l) => n + l.failures, 0),
+    };
+  }
+
+  async #run(): Promise<void> {
+    const { pool } = this.#o;
+    for (const lane of this.#lanes) await this.#load(lane, pool);
+    while (!this.#abort.signal.aborted) {
+      this.#woken = false;
+      let more = false;
+      for (const lane of this.#lanes) {
+        if (this.#abort.signal.aborted) return;
+        if (await this.#drain(lane)) more = true;
+      }
+      if (this.#abort.signal.aborted) return;
+      await this.#o.checkWaiting(this.#o.partition).catch((err: unknown) => this.#log.error('waiting orders check failed', { err }));
+      if (!more && !this.#woken) await this.#pause();
+    }
+  }
+
+  async #load(lane: Lane, pool: PgPool): Promise<void> {
+    await lane.store.ensure(pool, `inbox:${lane.subscription}`);
+    const row = await lane.store.get(pool);
+    lane.position = row.position;
+    lane.lastAtomId = row.lastAtomId;
+  }
+
+  /** Applies one batch of the lane; true when there may be more at once. */
+  async #drain(lane: Lane): Promise<boolean> {
+    const { store, partition, backoff } = this.#o;
+    if (Date.now() < lane.retryAt) return false;
+    const batch = this.#o.batch ?? 200;
+    const todo = await store.inbox(lane.subscription, partition, lane.position, batch);
+    if (todo.length === 0) return false;
+    const progress = { position: lane.position, lastAtomId: lane.lastAtomId, processed: 0, parked: 0 };
+    try {
+      await lane.applier.applyPage(todo, progress);
+      lane.failures = 0;
+      lane.lastError = null;
+    } catch (err) {
+      if (err instanceof FeedConsistencyError) {
+        // Another instance moved this position (it owned the partition a moment ago): go on from where it is.
+        this.#log.warn('partition position moved by another instance; reading it again', { subscription: lane.subscription });
+        await this.#load(lane, this.#o.pool);
+        return true;
+      }
+      lane.failures++;
+      lane.lastError = err instanceof Error ? err.message : String(err);
+      lane.retryAt = Date.now() + Math.min(backoff.maxMs, backoff.baseMs * 2 ** (lane.failures - 1));
+      this.#log.warn('partition apply failed; will retry', { subscription: lane.subscription, failures: lane.failures, error: lane.lastError });
+    }
+    const moved = progress.position !== lane.position;
+    lane.position = progress.position;
+    lane.lastAtomId = progress.lastAtomId;
+    if (moved) await store.clearInbox(lane.subscription, partition, lane.position);
+    return moved && todo.length === batch;
+  }
+
+  async #pause(): Promise<void> {
+    const done = new AbortController();
+    this.#wake = () => done.abort();
+    const stop = () => done.abort();
+    this.#abort.signal.addEventListener('abort', stop, { once: true });
+    await sleep(this.#o.idleMs, undefined, { signal: done.signal }).catch(() => undefined);
+    this.#abort.signal.removeEventListener('abort', stop);
+    this.#wake = undefined;
+  }
+}

@@ -1,0 +1,77 @@
+import type { ConsumedEntry, Logger } from '@shop/common';
+import { inPgTransaction, type PgQueryable, type PgTx } from '@shop/common/pg';
+import type { NewEmail } from '../db/notificationStore.ts';
+import type { PgNotificationStore } from '../db/pgNotificationStore.ts';
+import { factFrom } from '../domain/facts.ts';
+import { type Decision, decide, evolve, type PolicyConfig } from '../domain/policy.ts';
+import { shardOf } from '../domain/shard.ts';
+import type { EmailRenderer } from '../mail/emailRenderer.ts';
+import type { ViewLinks } from '../mail/viewLinks.ts';
+import { composeEmails, logDecision } from './composeEmails.ts';
+
+/** Queues an email in the caller's transaction; false when one with its key was queued before. */
+export type PgEnqueue = (q: PgQueryable, email: NewEmail & { readonly partition: number }) => Promise<boolean>;
+
+/** The channel an instance's outbox sender listens on: an email was queued. */
+export const OUTBOX_CHANNEL = 'notification_outbox';
+
+export interface PgNotificationHandlerOptions extends PolicyConfig {
+  readonly partitions: number;
+  readonly messageIdDomain: string;
+  readonly logger: Logger;
+  readonly now: () => Date;
+  readonly viewLinks?: ViewLinks;
+}
+
+/**
+ * NotificationHandler on PostgreSQL: the policy applied to one entry inside the transaction that
+ * moves its partition's read position, the order's state row locked while it is decided, the
+ * emails queued and the state saved with it. The partition worker of the order's partition calls
+ * it; the partition is the order's (the stable hash over PARTITIONS), so every instance agrees.
+ */
+export class PgNotificationHandler {
+  constructor(
+    private readonly store: PgNotificationStore,
+    private readonly enqueue: PgEnqueue,
+    private readonly renderer: EmailRenderer,
+    private readonly o: PgNotificationHandlerOptions,
+  ) {}
+
+  partitionOf(orderId: string): number { return shardOf(orderId, this.o.partitions); }
+
+  /** Applies one entry of the order's partition (a PgEntryHandler). */
+  readonly handle = async (entry: ConsumedEntry, tx: PgTx): Promise<void> => {
+    const fact = factFrom(entry);
+    if (!fact) return;
+    const at = this.o.now().toISOString();
+    const state = evolve(await this.store.lockState(tx, fact.orderId, this.partitionOf(fact.orderId), at), fact);
+    await this.#apply(tx, decide(state, this.o.now(), this.o));
+  };
+
+  /** Re-decides the partition's orders still waiting on a part (the missing-part deadline is time-driven); returns the emails queued. */
+  checkWaiting(partition: number): Promise<number> {
+    return inPgTransaction(this.store.pool, async (tx) => {
+      let emails = 0;
+      for (const s of await this.store.lockWaiting(tx, partition)) {
+        const d = decide(s, this.o.now(), this.o);
+        // decide() returns the same state when nothing is due: then there is nothing to write.
+        if (d.state !== s) emails += await this.#apply(tx, d);
+      }
+      return emails;
+    });
+  }
+
+  async #apply(tx: PgQueryable, d: Decision): Promise<number> {
+    const at = this.o.now().toISOString();
+    const partition = this.partitionOf(d.state.orderId);
+    const queued = [];
+    for (const c of composeEmails(d, at, { renderer: this.renderer, messageIdDomain: this.o.messageIdDomain, viewLinks: this.o.viewLinks })) {
+      queued.push({ ...c, fresh: await this.enqueue(tx, { ...c.email, partition }) });
+    }
+    // Every instance's sender hears of it once this commits.
+    if (queued.some((q) => q.fresh)) await tx.query('SELECT pg_notify($1, $2)', [OUTBOX_CHANNEL, String(partition)]);
+    logDecision(this.o.logger, d, queued, this.o.onMissingPart);
+    await this.store.save(tx, d.state, at);
+    return queued.filter((q) => q.fresh).length;
+  }
+}

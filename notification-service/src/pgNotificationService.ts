@@ -1,0 +1,186 @@
+import { ConfigError, type Logger, runPollLoop, ServiceHealth } from '@shop/common';
+import { migratePg, openPgPool, PgFeedConsumer, PgListener, type PgPool } from '@shop/common/pg';
+import type { Dispatcher } from 'undici';
+import { DEFAULT_PARTITIONS, type NotificationConfig } from './config.ts';
+import { notificationPgMigrations } from './db/pgMigrations.ts';
+import { PgNotificationStore } from './db/pgNotificationStore.ts';
+import { PgOutboxQueue } from './db/pgOutboxQueue.ts';
+import { PgOutboxStore } from './db/pgOutboxStore.ts';
+import { PgTemplateStore } from './db/pgTemplateStore.ts';
+import { INBOX_CHANNEL, inboxHandler, PartitionWorker } from './feeds/partitionWorker.ts';
+import { OUTBOX_CHANNEL, PgNotificationHandler } from './feeds/pgNotificationHandler.ts';
+import { pgStatusOf } from './http/pgStatus.ts';
+import { EmailRenderer } from './mail/emailRenderer.ts';
+import { emlTransport, type MailTransport, OutboxSender, smtpTransport } from './mail/outboxSender.ts';
+import { sampleEmails } from './mail/sampleEmails.ts';
+import { TemplateLibrary } from './mail/templateLibrary.ts';
+import { ViewLinks } from './mail/viewLinks.ts';
+import { SUBSCRIPTIONS } from './notificationService.ts';
+import type { NotificationView } from './notificationView.ts';
+import { registerPartitionMetrics } from './partitions/partitionMetrics.ts';
+import { PgPartitionOwnership } from './partitions/pgPartitionOwnership.ts';
+
+/** The notification service's PostgreSQL connections, opened and migrated (safe when instances start together). */
+export interface NotificationPg {
+  readonly url: string;
+  readonly pool: PgPool;
+  /** Commits without waiting for the WAL flush: the feed subscriptions' bookkeeping only. */
+  readonly bookkeeping: PgPool;
+  readonly listener: PgListener;
+  close(): Promise<void>;
+}
+
+export async function openNotificationPg(url: string, logger: Logger, o: { poolSize?: number } = {}): Promise<NotificationPg> {
+  const pool = openPgPool(url, { max: o.poolSize ?? 10, applicationName: 'notification-service', onError: (e) => logger.warn('idle PostgreSQL connection failed', { error: e.message }) });
+  const bookkeeping = openPgPool(url, { max: 2, applicationName: 'notification-service bookkeeping', synchronousCommit: false, onError: () => {} });
+  try {
+    await migratePg(pool, notificationPgMigrations);
+  } catch (e) {
+    await pool.end().catch(() => {});
+    await bookkeeping.end().catch(() => {});
+    throw e;
+  }
+  const listener = new PgListener({ connectionString: url, onError: (e) => logger.warn('PostgreSQL LISTEN connection lost; reconnecting', { error: e.message }) });
+  return { url, pool, bookkeeping, listener, close: async () => { await listener.close(); await pool.end(); await bookkeeping.end(); } };
+}
+
+export interface PgNotificationService extends NotificationView {
+  readonly store: PgNotificationStore;
+  readonly outbox: PgOutboxStore;
+  readonly handler: PgNotificationHandler;
+  /** The three feeds' readers: one instance reads each (leadership), handing entries to the partitions. */
+  readonly feeds: readonly PgFeedConsumer[];
+  readonly ownership: PgPartitionOwnership;
+  readonly sender: OutboxSender;
+  readonly partitions: number;
+  /** The partitions this instance works on now, with where each stands. */
+  workers(): PartitionWorker[];
+  /** Joins: leads the feeds it can, takes its share of the partitions, sends emails. */
+  start(): Promise<void>;
+  /** Leaves: hands its partitions and feeds over (each after its work in flight), stops sending. */
+  stop(): Promise<void>;
+}
+
+export interface PgServiceDeps {
+  readonly logger: Logger;
+  readonly now?: () => Date;
+  readonly dispatcher?: Dispatcher;
+  readonly transport?: MailTransport;
+  readonly random?: () => number;
+  readonly templateDebounceMs?: number;
+  /** How often the partitions are re-balanced and the ownership session checked (default 1000 ms). */
+  readonly ownershipIntervalMs?: number;
+  /** How often a follower tries to lead a feed (default 1000 ms). */
+  readonly leadershipRetryMs?: number;
+}
+
+/**
+ * The notification service on PostgreSQL: any number of instances share one database. Each feed
+ * is read by one instance at a time (an advisory lock per feed), which hands every entry to the
+ * partition of its order (the inbox, in the transaction that moves the feed's read position). Each
+ * partition is worked by one instance at a time (PgPartitionOwnership), which applies the policy
+ * to its entries in feed order under a read position of its own. Any instance sends any email:
+ * the outbox is claimed row by row (PgOutboxQueue).
+ */
+export async function buildPgNotificationService(pg: NotificationPg, config: NotificationConfig, deps: PgServiceDeps): Promise<PgNotificationService> {
+  const now = deps.now ?? (() => new Date());
+  const logger = deps.logger.child({ instance: config.instanceName });
+  const store = new PgNotificationStore(pg.pool);
+  const recorded = await store.partitions(config.partitions, DEFAULT_PARTITIONS);
+  if (!recorded.ok) {
+    throw new ConfigError([`PARTITIONS=${config.partitions}, but this database's orders are divided into ${recorded.recorded} partitions (set by its first instance): unset PARTITIONS or set it to ${recorded.recorded}`]);
+  }
+  const partitions = recorded.partitions;
+  const outbox = new PgOutboxStore(pg.pool);
+  const templateStore = await PgTemplateStore.load(pg.pool, logger);
+  const viewLinks = new ViewLinks(config.publicUrl, config.viewLinkSecret ?? await store.generatedSecret('view-link-secret'));
+  const samples = sampleEmails({ missingPartAfterMs: config.missingPartAfterMs, onMissingPart: config.onMissingPart })
+    .map((s) => ({ ...s, data: { ...s.data, viewUrl: viewLinks.urlFor(`order-${s.orderId}-${s.kind}`) } }));
+  const templates = new TemplateLibrary({ dir: config.templatesDir, samples, store: templateStore, logger, now, debounceMs: deps.templateDebounceMs }).load();
+  const renderer = new EmailRenderer(templates);
+  const handler = new PgNotificationHandler(store, (q, email) => outbox.enqueue(q, email), renderer, {
+    partitions, missingPartAfterMs: config.missingPartAfterMs, onMissingPart: config.onMissingPart, messageIdDomain: config.messageIdDomain, logger, now, viewLinks,
+  });
+  const feeds = SUBSCRIPTIONS.map((name) => new PgFeedConsumer(pg.pool, {
+    name, feedUrl: config.feeds[name], startAt: config.startAt, handler: inboxHandler(store, name, (id) => handler.partitionOf(id)),
+    // Handing an entry over cannot fail for the entry's sake: a failure (the database) is retried, never skipped.
+    onFailure: 'block', maxAttempts: config.maxAttempts, backoff: config.backoff, longPollSeconds: config.longPollSeconds,
+    token: config.feedTokens[name], allowedOrigins: config.feedAllowedOrigins, logger, dispatcher: deps.dispatcher, now,
+    leadership: { connectionString: pg.url, service: 'notification-service', retryMs: deps.leadershipRetryMs }, bookkeepingPool: pg.bookkeeping,
+  }));
+  const idleMs = config.schedule.kind === 'interval' ? config.schedule.ms : 1000;
+  const workers = new Map<number, PartitionWorker>();
+  const ownership = new PgPartitionOwnership({
+    connectionString: pg.url, partitions, instance: config.instanceName, intervalMs: deps.ownershipIntervalMs, logger, now,
+    onAcquire: (partition) => {
+      const w = new PartitionWorker({
+        partition, subscriptions: SUBSCRIPTIONS, pool: pg.pool, store, handler: handler.handle, checkWaiting: (p) => handler.checkWaiting(p),
+        logger, now, maxAttempts: config.maxAttempts, backoff: config.backoff, idleMs,
+      });
+      workers.set(partition, w);
+      w.start();
+    },
+    onRelease: async (partition) => {
+      await workers.get(partition)?.stop();
+      workers.delete(partition);
+    },
+    onLost: (lost) => {
+      // No new batch starts; one in flight may still commit, and the partition's read position
+      // (compare-and-set) makes the new owner read past it, never apply it again.
+      for (const p of lost) { void workers.get(p)?.stop(); workers.delete(p); }
+    },
+  });
+  const transport = deps.transport ?? (config.smtpUrl ? smtpTransport(config.smtpUrl, config.mailFrom) : emlTransport(config.outboxDir));
+  const sender = new OutboxSender(new PgOutboxQueue(pg.pool), transport, { from: config.mailFrom, shopTimeZone: config.shopTimeZone, logger, now, retry: config.outboxRetry, random: deps.random });
+  const health = new ServiceHealth(null, []);
+  const stopping = new AbortController();
+  const loops: Promise<void>[] = [];
+  let wakeSender: (() => void) | undefined;
+  const unlisten: (() => Promise<void>)[] = [];
+
+  const sendLoop = async (): Promise<void> => {
+    while (!stopping.signal.aborted) {
+      await sender.sendPending().catch((err: unknown) => logger.error('outbox delivery failed', { err }));
+      await new Promise<void>((resolve) => {
+        const wake = (): void => { clearTimeout(t); stopping.signal.removeEventListener('abort', wake); wakeSender = undefined; resolve(); };
+        const t = setTimeout(wake, idleMs);
+        wakeSender = wake;
+        stopping.signal.addEventListener('abort', wake, { once: true });
+      });
+    }
+  };
+
+  const service: PgNotificationService = {
+    config, store, outbox, handler, feeds, ownership, sender, partitions, templates, viewLinks, health, consumers: feeds,
+    workers: () => [...workers.values()].sort((a, b) => a.partition - b.partition),
+    status: () => pgStatusOf(service),
+    emails: (limit) => outbox.list(limit),
+    email: (id) => outbox.email(id),
+    emailByKey: (key) => outbox.emailByKey(key),
+    outboxStates: () => outbox.outboxStates(),
+    registerMetrics: (metrics) => registerPartitionMetrics(metrics, service),
+    async start() {
+      unlisten.push(await pg.listener.listen(INBOX_CHANNEL, (payload) => workers.get(Number(payload))?.wake()));
+      unlisten.push(await pg.listener.listen(OUTBOX_CHANNEL, () => wakeSender?.()));
+      // Notifications lost while the LISTEN connection was down: everyone looks again.
+      const offResync = pg.listener.onResync(() => { for (const w of workers.values()) w.wake(); wakeSender?.(); });
+      unlisten.push(async () => offResync());
+      for (const f of feeds) await f.startLeading();
+      for (const f of feeds) loops.push(runPollLoop(f, stopping.signal, idleMs));
+      await ownership.start();
+      loops.push(sendLoop());
+    },
+    async stop() {
+      templates.close();
+      stopping.abort();
+      await Promise.all(loops);
+      await Promise.all(feeds.map((f) => f.close()));
+      await ownership.stop();
+      await sender.idle();
+      for (const off of unlisten.splice(0)) await off();
+      await templateStore.flushed();
+      sender.close();
+    },
+  };
+  return service;
+}
