@@ -34,9 +34,13 @@ export function emlFileName(email: Pick<OutboxEmail, 'id' | 'kind' | 'orderId'>)
   return `${String(email.id).padStart(6, '0')}-${email.kind}-${email.orderId.replace(/[^A-Za-z0-9_-]/g, '_')}.eml`;
 }
 
-/** Sends over SMTP (`smtp://user:pass@host:port`), the raw bytes as built, so the Message-ID never changes. */
+/**
+ * Sends over SMTP (`smtp://user:pass@host:port`), the raw bytes as built, so the Message-ID never
+ * changes. One pooled connection, kept open between emails: a new connection an email would cost
+ * a greeting (and a TLS handshake) each time.
+ */
 export function smtpTransport(url: string, from: string): MailTransport {
-  const transporter = nodemailer.createTransport(url);
+  const transporter = nodemailer.createTransport({ url, pool: true, maxConnections: 1 });
   const sender = /<([^>]+)>/.exec(from)?.[1] ?? from;
   return {
     name: 'smtp',
