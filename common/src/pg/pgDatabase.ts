@@ -25,13 +25,25 @@ export interface PgPoolOptions {
    * makes them durable too, since WAL is flushed in order.
    */
   readonly synchronousCommit?: boolean;
+  /**
+   * A session left idle inside a transaction longer than this is ended by the server (its
+   * transaction rolled back, its locks freed): for pools whose transactions wait on something
+   * outside the database, such as an SMTP server. Default: no limit.
+   */
+  readonly idleInTransactionTimeoutMs?: number;
 }
 
 /** A connection pool for `postgres://` URLs. End it with `await pool.end()`. */
 export function openPgPool(connectionString: string, options: PgPoolOptions = {}): Pool {
+  // The server's keepalive on every session: a client machine that vanishes mid-transaction (no
+  // FIN, no RST) has its transaction rolled back and its row locks freed after about
+  // idle + interval * count = 11 s, rather than the kernel's default of over two hours.
+  const settings = ['tcp_keepalives_idle=5', 'tcp_keepalives_interval=2', 'tcp_keepalives_count=3'];
+  if (options.synchronousCommit === false) settings.push('synchronous_commit=off');
+  if (options.idleInTransactionTimeoutMs !== undefined) settings.push(`idle_in_transaction_session_timeout=${options.idleInTransactionTimeoutMs}`);
   const pool = new Pool({
     connectionString, max: options.max ?? 10, application_name: options.applicationName, keepAlive: true,
-    ...(options.synchronousCommit === false ? { options: '-c synchronous_commit=off' } : {}),
+    options: settings.map((x) => `-c ${x}`).join(' '),
   });
   // Without a listener an idle client's error (a restarted server) would crash the process.
   pool.on('error', options.onError ?? (() => {}));
@@ -89,6 +101,16 @@ export class StreamVersionConflictError extends Error {
 export function isTransientConflict(e: unknown): boolean {
   if (e instanceof StreamVersionConflictError) return true;
   return e instanceof DatabaseError && (e.code === '40001' || e.code === '40P01');
+}
+
+/**
+ * A failure of the database rather than of what was asked of it: a serialization failure or
+ * deadlock (class 40), a lock or statement timeout (55P03, 57014), the server shutting down or
+ * the session terminated (class 57), no resources (class 53). Running the same work again later
+ * may succeed, so it says nothing about the entry or command being applied.
+ */
+export function isTransientDatabaseError(e: unknown): boolean {
+  return e instanceof DatabaseError && typeof e.code === 'string' && (/^(40|53|57)/.test(e.code) || e.code === '55P03');
 }
 
 /** A unique_violation, optionally of one named constraint. */

@@ -4,7 +4,7 @@ import { errorMessage, type ReadProgress } from '../consumer/entryApplier.ts';
 import { FeedConsistencyError } from '../consumer/readPlan.ts';
 import type { Logger } from '../log/logger.ts';
 import type { PgConsumerStore } from './pgConsumerStore.ts';
-import { inPgTransaction, type PgTx } from './pgDatabase.ts';
+import { inPgTransaction, isTransientDatabaseError, type PgTx } from './pgDatabase.ts';
 
 /** Applies one entry inside the transaction that moves the read position: its writes go through `tx`. Throw to fail. */
 export type PgEntryHandler = (entry: ConsumedEntry, tx: PgTx) => Promise<void>;
@@ -90,7 +90,9 @@ export class PgEntryApplier {
       });
       return 'processed';
     } catch (err) {
-      if (err instanceof FeedConsistencyError) throw err;
+      // Not the entry's fault: no attempt is charged (a deadlock with another instance's batch
+      // during a handover must not park a good entry); the poll fails and is tried again.
+      if (err instanceof FeedConsistencyError || isTransientDatabaseError(err)) throw err;
       const error = errorMessage(err);
       const attempts = await store.bumpAttempt(tx, entry.atomId, error);
       pending.attempts = true;

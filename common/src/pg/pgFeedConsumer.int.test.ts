@@ -67,6 +67,28 @@ describe('PgFeedConsumer against a real feed', function () {
     expect(await applied(pool)).to.deep.equal(range(1, 14));
   });
 
+  it('charges an entry no attempt for a failure of the database (a statement timeout), so a good entry is never parked for it', async () => {
+    feed = await startTestFeedServer({ pageSize: 5 });
+    for (let i = 0; i < 3; i++) feed.append({ orderId: `ORD-${i + 1}` });
+    ({ pool } = await freshPool());
+    let timeouts = 3;
+    c = consumer(pool, feed.feedUrl, {
+      maxAttempts: 1,
+      handler: async (e, tx) => {
+        await record(e, tx);
+        if (e.position === 2 && timeouts-- > 0) {
+          await tx.query('SET LOCAL statement_timeout = 10');
+          await tx.query('SELECT pg_sleep(1)');
+        }
+      },
+    });
+    for (let i = 0; i < 3; i++) expect(await c.pollOnce()).to.include({ kind: 'failed' });
+    expect(await applied(pool)).to.deep.equal([1]);
+    expect(await c.parked()).to.deep.equal([]);
+    expect(await c.pollOnce()).to.include({ kind: 'read', processed: 2, parked: 0 });
+    expect(await applied(pool)).to.deep.equal([1, 2, 3]);
+  });
+
   it('undoes a failing entry\'s writes only, keeps the page before it, resumes there, and parks it after maxAttempts', async () => {
     feed = await startTestFeedServer({ pageSize: 5 });
     for (let i = 0; i < 8; i++) feed.append({ orderId: `ORD-${i + 1}` });
