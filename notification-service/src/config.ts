@@ -113,7 +113,7 @@ export function readConfig(env: Readonly<Record<string, string | undefined>> = p
     dbFile: join(dataDir, 'notification.db'),
     databaseUrl,
     partitions,
-    instanceName: r.string('INSTANCE_NAME', `${hostname()}-${process.pid}`),
+    instanceName: readInstanceName(r),
     outboxDir: r.dir('OUTBOX_DIR', join(dataDir, 'outbox')),
     templatesDir: r.dir('TEMPLATES_DIR', DEFAULT_TEMPLATES),
     publicUrl: r.url('PUBLIC_URL', `http://${urlHost}:${port}`),
@@ -154,6 +154,18 @@ export function readConfig(env: Readonly<Record<string, string | undefined>> = p
   };
   r.done();
   return Object.freeze(config);
+}
+
+/**
+ * INSTANCE_NAME: letters, digits, dot, dash and underscore, at most 40 (it must fit, with the
+ * service's name, in PostgreSQL's 63-byte application_name, where the instances find each other's
+ * names). Default: the host's first label and the pid.
+ */
+function readInstanceName(r: EnvReader): string {
+  const fallback = `${hostname().split('.')[0]!.replace(/[^A-Za-z0-9._-]/g, '-').slice(0, 30)}-${process.pid}`;
+  const name = r.string('INSTANCE_NAME', fallback);
+  if (!/^[A-Za-z0-9._-]{1,40}$/.test(name)) r.problem(`INSTANCE_NAME must be 1 to 40 letters, digits, dots, dashes or underscores, unique among the instances, got "${name}"`);
+  return name;
 }
 
 /** `500ms`, `5s`, `1m` or a bare number of ms is an interval; anything with spaces is a cron expression. */

@@ -114,6 +114,8 @@ describe('readConfig', () => {
       expect(problemsOf({ DATABASE_URL: url, POLL_SCHEDULE: '*/5 * * * * *' })).to.match(/POLL_SCHEDULE must be an interval .* with DATABASE_URL/);
       expect(problemsOf({ DATABASE_URL: 'mysql://db/notification' })).to.match(/DATABASE_URL must be a postgres:\/\/ .*URL/);
       expect(problemsOf({ DATABASE_URL: url, PARTITIONS: '0' })).to.match(/PARTITIONS must be a whole number from 1 to 1024/);
+      expect(problemsOf({ INSTANCE_NAME: 'ip-10-0-1-23.eu-west-1.compute.internal-12345' })).to.match(/INSTANCE_NAME must be 1 to 40 letters/);
+      expect(problemsOf({ INSTANCE_NAME: 'mail 1' })).to.match(/INSTANCE_NAME must be/);
     });
   });
 });

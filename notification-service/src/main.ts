@@ -12,7 +12,11 @@ try {
     // DATABASE_URL: instances share one PostgreSQL database and the partitions (the driver is loaded only then).
     const logger = baseLogger.child({ instance: config.instanceName });
     const { openNotificationPg, buildPgNotificationService } = await import('./pgNotificationService.ts');
-    const pg = await openNotificationPg(config.databaseUrl, logger);
+    const pg = await openNotificationPg(config.databaseUrl, logger).catch((err: unknown) => {
+      // Down or unreachable, a wrong password, a migration refused: said in one line, exit 1 (a supervisor retries).
+      console.error(`notification-service: cannot open the database at DATABASE_URL: ${err instanceof Error ? err.message : String(err)}`);
+      process.exit(1);
+    });
     const service = await buildPgNotificationService(pg, config, { logger: baseLogger });
     const server = await listen(createApp({ service, logger, mailFrom: config.mailFrom }), config.host, config.port);
     onShutdown(async () => {

@@ -114,3 +114,101 @@ describe('The notification service on PostgreSQL (DATABASE_URL), one instance', 
     expect(lines.join('\n')).to.match(/PARTITIONS=8.*4 partitions/);
   });
 });
+
+describe('The notification service on PostgreSQL, when a part is missing at its deadline', () => {
+  let feeds: ShopFeeds;
+  let smtp: SmtpPeer;
+  let pg: NotificationPg;
+  let service: PgNotificationService;
+  const dir = tempDir();
+  const [late] = sampleOrderIds(1, 'pg-late');
+
+  before(async function () {
+    const url = await requirePostgres(this);
+    feeds = await startShopFeeds();
+    smtp = new SmtpPeer();
+    const port = await smtp.start();
+    const config = feeds.config(dir.path, { DATABASE_URL: url, PARTITIONS: '2', SMTP_URL: `smtp://127.0.0.1:${port}`, POLL_SCHEDULE: '200ms', MISSING_PART_AFTER_SECONDS: '1', ON_MISSING_PART: 'send-without' });
+    const logger = createLogger({}, 'silent');
+    pg = await openNotificationPg(url, logger);
+    service = await buildPgNotificationService(pg, config, { logger, ownershipIntervalMs: 100, leadershipRetryMs: 100 });
+    await service.start();
+  });
+
+  after(async () => {
+    await service?.stop();
+    await pg?.close();
+    await smtp?.stop();
+    await feeds?.close();
+    dir.remove();
+  });
+
+  it('sends the confirmation without it once the deadline passes, reading only the orders due, then the part on its own', async () => {
+    feeds.place(late!, ['physical', 'digital']);
+    feeds.pay(late!);
+    feeds.schedule(late!);
+    await eventually('the confirmation', () => smtp.received.find((m) => String(m.messageId).includes('-confirmation@')));
+    const due = await pg.pool.query<{ due_at: string | null; waiting: boolean }>('SELECT due_at, waiting FROM order_notifications WHERE order_id = $1', [late]);
+    expect(due.rows).to.deep.equal([{ due_at: null, waiting: false }]);
+    feeds.digitalReady(late!);
+    await eventually('the follow-up', () => smtp.received.find((m) => String(m.messageId).includes('-followup-digital@')));
+    expect(smtp.received).to.have.length(2);
+  });
+});
+
+describe('The notification service on PostgreSQL, through database failures and a reset', () => {
+  let feeds: ShopFeeds;
+  let smtp: SmtpPeer;
+  let pg: NotificationPg;
+  let service: PgNotificationService;
+  let env: Record<string, string>;
+  const dir = tempDir();
+  const ids = sampleOrderIds(9, 'pg-faults');
+  const confirmed = () => new Set(smtp.received.filter((m) => String(m.messageId).includes('-confirmation@')).map((m) => String(m.messageId)));
+  const order = (id: string) => { feeds.place(id); feeds.pay(id); feeds.schedule(id); };
+
+  before(async function () {
+    const url = await requirePostgres(this);
+    feeds = await startShopFeeds();
+    smtp = new SmtpPeer();
+    const port = await smtp.start();
+    env = { DATABASE_URL: url, PARTITIONS: '2', SMTP_URL: `smtp://127.0.0.1:${port}`, POLL_SCHEDULE: '200ms', DATA_DIR: dir.path, RETRY_BASE_MS: '50', RETRY_MAX_MS: '200',
+      ORDER_FEED_URL: feeds.orders.feedUrl, BILLING_FEED_URL: feeds.billing.feedUrl, SHIPPING_FEED_URL: feeds.shipping.feedUrl };
+    const logger = createLogger({}, 'silent');
+    pg = await openNotificationPg(url, logger);
+    service = await buildPgNotificationService(pg, feeds.config(dir.path, env), { logger, ownershipIntervalMs: 100, leadershipRetryMs: 100 });
+    await service.start();
+  });
+
+  after(async () => {
+    await service?.stop();
+    await pg?.close();
+    await smtp?.stop();
+    await feeds?.close();
+    dir.remove();
+  });
+
+  it('keeps working its partitions after its queries failed for a while, and shows the failure meanwhile', async () => {
+    for (const id of ids.slice(0, 3)) order(id);
+    await eventually('3 confirmations', () => confirmed().size === 3 || undefined);
+    // The inbox is gone for a moment (as in a failover): every query on it fails, the feeds' and the partitions'.
+    await pg.pool.query('ALTER TABLE notification_inbox RENAME TO notification_inbox_away');
+    for (const id of ids.slice(3, 6)) order(id);
+    const failing = await eventually('a partition showing its failure', () => service.workers().map((w) => w.status()).find((w) => w.failures > 0));
+    expect(failing.lastError).to.match(/notification_inbox/);
+    await pg.pool.query('ALTER TABLE notification_inbox_away RENAME TO notification_inbox');
+    await eventually('6 confirmations', () => confirmed().size === 6 || undefined);
+    expect(service.ownership.owned()).to.deep.equal([0, 1]);
+  });
+
+  it('reads a rebuilt feed from its start for every partition after `reset`, while it runs', async () => {
+    await feeds.restartOrders();
+    const lines: string[] = [];
+    expect(await runCli(['reset', 'orders'], env, (l) => lines.push(l)), lines.join('\n')).to.equal(0);
+    // The new feed's positions start at 1 again, below where every partition stood.
+    for (const id of ids.slice(6)) order(id);
+    await eventually('9 confirmations', () => confirmed().size === 9 || undefined);
+    await new Promise((r) => setTimeout(r, 300));
+    expect(smtp.received.filter((m) => String(m.messageId).includes('-confirmation@'))).to.have.length(9);
+  });
+});

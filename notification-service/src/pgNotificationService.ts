@@ -3,7 +3,7 @@ import { migratePg, openPgPool, PgFeedConsumer, PgListener, type PgPool } from '
 import type { Dispatcher } from 'undici';
 import { DEFAULT_PARTITIONS, type NotificationConfig } from './config.ts';
 import { notificationPgMigrations } from './db/pgMigrations.ts';
-import { PgNotificationStore } from './db/pgNotificationStore.ts';
+import { PgNotificationStore, RESET_CHANNEL } from './db/pgNotificationStore.ts';
 import { PgOutboxQueue } from './db/pgOutboxQueue.ts';
 import { PgOutboxStore } from './db/pgOutboxStore.ts';
 import { PgTemplateStore } from './db/pgTemplateStore.ts';
@@ -20,6 +20,12 @@ import type { NotificationView } from './notificationView.ts';
 import { registerPartitionMetrics } from './partitions/partitionMetrics.ts';
 import { PgPartitionOwnership } from './partitions/pgPartitionOwnership.ts';
 
+/**
+ * Connections in an instance's pool. With the bookkeeping pool (2), the LISTEN session (1), a
+ * session per feed's read lock (3) and the partition session (1), an instance holds at most 15.
+ */
+export const POOL_SIZE = 8;
+
 /** The notification service's PostgreSQL connections, opened and migrated (safe when instances start together). */
 export interface NotificationPg {
   readonly url: string;
@@ -31,7 +37,12 @@ export interface NotificationPg {
 }
 
 export async function openNotificationPg(url: string, logger: Logger, o: { poolSize?: number } = {}): Promise<NotificationPg> {
-  const pool = openPgPool(url, { max: o.poolSize ?? 10, applicationName: 'notification-service', onError: (e) => logger.warn('idle PostgreSQL connection failed', { error: e.message }) });
+  // An outbox claim keeps its transaction open while SMTP takes the message (at most a minute or
+  // so, smtpTransport's timeouts): a session stuck longer is ended by the server, its row freed.
+  const pool = openPgPool(url, {
+    max: o.poolSize ?? POOL_SIZE, applicationName: 'notification-service', idleInTransactionTimeoutMs: 180_000,
+    onError: (e) => logger.warn('idle PostgreSQL connection failed', { error: e.message }),
+  });
   const bookkeeping = openPgPool(url, { max: 2, applicationName: 'notification-service bookkeeping', synchronousCommit: false, onError: () => {} });
   try {
     await migratePg(pool, notificationPgMigrations);
@@ -134,18 +145,24 @@ export async function buildPgNotificationService(pg: NotificationPg, config: Not
   const sender = new OutboxSender(new PgOutboxQueue(pg.pool), transport, { from: config.mailFrom, shopTimeZone: config.shopTimeZone, logger, now, retry: config.outboxRetry, random: deps.random });
   const health = new ServiceHealth(null, []);
   const stopping = new AbortController();
-  const loops: Promise<void>[] = [];
-  let wakeSender: (() => void) | undefined;
+  const feedLoops: Promise<void>[] = [];
+  let sending: Promise<void> | undefined;
+  // A notification that an email was queued wakes the sender; one that comes while it sends makes it run again at once.
+  let senderWoken = false;
+  let endPause: (() => void) | undefined;
+  const wakeSender = (): void => { senderWoken = true; endPause?.(); };
   const unlisten: (() => Promise<void>)[] = [];
 
   const sendLoop = async (): Promise<void> => {
     while (!stopping.signal.aborted) {
+      senderWoken = false;
       await sender.sendPending().catch((err: unknown) => logger.error('outbox delivery failed', { err }));
+      if (senderWoken || stopping.signal.aborted) continue;
       await new Promise<void>((resolve) => {
-        const wake = (): void => { clearTimeout(t); stopping.signal.removeEventListener('abort', wake); wakeSender = undefined; resolve(); };
-        const t = setTimeout(wake, idleMs);
-        wakeSender = wake;
-        stopping.signal.addEventListener('abort', wake, { once: true });
+        const end = (): void => { clearTimeout(t); stopping.signal.removeEventListener('abort', end); endPause = undefined; resolve(); };
+        const t = setTimeout(end, idleMs);
+        endPause = end;
+        stopping.signal.addEventListener('abort', end, { once: true });
       });
     }
   };
@@ -161,22 +178,24 @@ export async function buildPgNotificationService(pg: NotificationPg, config: Not
     registerMetrics: (metrics) => registerPartitionMetrics(metrics, service),
     async start() {
       unlisten.push(await pg.listener.listen(INBOX_CHANNEL, (payload) => workers.get(Number(payload))?.wake()));
-      unlisten.push(await pg.listener.listen(OUTBOX_CHANNEL, () => wakeSender?.()));
+      unlisten.push(await pg.listener.listen(OUTBOX_CHANNEL, () => wakeSender()));
+      unlisten.push(await pg.listener.listen(RESET_CHANNEL, () => { for (const w of workers.values()) w.reload(); }));
       // Notifications lost while the LISTEN connection was down: everyone looks again.
-      const offResync = pg.listener.onResync(() => { for (const w of workers.values()) w.wake(); wakeSender?.(); });
+      const offResync = pg.listener.onResync(() => { for (const w of workers.values()) w.reload(); wakeSender(); });
       unlisten.push(async () => offResync());
       for (const f of feeds) await f.startLeading();
-      for (const f of feeds) loops.push(runPollLoop(f, stopping.signal, idleMs));
+      for (const f of feeds) feedLoops.push(runPollLoop(f, stopping.signal, idleMs).then(() => f.close()));
       await ownership.start();
-      loops.push(sendLoop());
+      sending = sendLoop();
     },
     async stop() {
       templates.close();
       stopping.abort();
-      await Promise.all(loops);
-      await Promise.all(feeds.map((f) => f.close()));
-      await ownership.stop();
-      await sender.idle();
+      // All at once: each feed handed over as soon as its poll in flight ends, each partition
+      // after its batch in flight, and the sender stops after the email it is trying.
+      await Promise.all([...feedLoops, ownership.stop(), sender.stop(), sending]);
+      // Never started (the command line): closed here.
+      if (feedLoops.length === 0) await Promise.all(feeds.map((f) => f.close()));
       for (const off of unlisten.splice(0)) await off();
       await templateStore.flushed();
       sender.close();

@@ -103,4 +103,17 @@ export const notificationPgMigrations: readonly Migration[] = [
       );
     `,
   },
+  {
+    id: 'notification-pg-002-due-orders',
+    sql: `
+      -- When a waiting order's missing-part deadline falls (NULL: nothing time-driven left), so the
+      -- periodic check reads only the orders due, not every order waiting. Rows from before are
+      -- due at once, and get their real time when checked.
+      ALTER TABLE order_notifications ADD COLUMN due_at TEXT;
+      UPDATE order_notifications SET due_at = updated_at WHERE waiting;
+      DROP INDEX order_notifications_waiting;
+      CREATE INDEX order_notifications_due ON order_notifications (partition, due_at) WHERE due_at IS NOT NULL;
+      CREATE INDEX order_notifications_waiting ON order_notifications (order_id) WHERE waiting;
+    `,
+  },
 ];

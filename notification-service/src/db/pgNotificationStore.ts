@@ -3,6 +3,9 @@ import type { ConsumedEntry, ParkedSummary } from '@shop/common';
 import { inPgTransaction, type PgPool, type PgQueryable } from '@shop/common/pg';
 import { initialState, isWaiting, type NotificationState } from '../domain/policy.ts';
 
+/** The channel a `reset` notifies (payload: the feed): the partitions read their positions again. */
+export const RESET_CHANNEL = 'notification_reset';
+
 /**
  * The policy's state per order and the inbox on PostgreSQL, shared by every instance. An order's
  * state is read with its row locked until the transaction ends, so two transactions applying
@@ -19,13 +22,22 @@ export class PgNotificationStore {
     return JSON.parse(row.state) as NotificationState;
   }
 
-  async save(tx: PgQueryable, s: NotificationState, at: string): Promise<void> {
-    await tx.query('UPDATE order_notifications SET state = $2, waiting = $3, updated_at = $4 WHERE order_id = $1', [s.orderId, JSON.stringify(s), isWaiting(s), at]);
+  /** Saves the state, with when it is next due for a decision of its own (`dueAt`; null: never). */
+  async save(tx: PgQueryable, s: NotificationState, at: string, dueAt: string | null): Promise<void> {
+    await tx.query('UPDATE order_notifications SET state = $2, waiting = $3, updated_at = $4, due_at = $5 WHERE order_id = $1', [s.orderId, JSON.stringify(s), isWaiting(s), at, dueAt]);
   }
 
-  /** The orders of a partition that still wait for a part, their rows locked by `tx` (others' locks skipped). */
-  async lockWaiting(tx: PgQueryable, partition: number): Promise<NotificationState[]> {
-    const r = await tx.query<{ state: string }>('SELECT state FROM order_notifications WHERE partition = $1 AND waiting ORDER BY order_id FOR UPDATE SKIP LOCKED', [partition]);
+  /** Corrects when an order is next due (one the periodic check found not due after all). */
+  async setDueAt(tx: PgQueryable, orderId: string, dueAt: string | null): Promise<void> {
+    await tx.query('UPDATE order_notifications SET due_at = $2 WHERE order_id = $1', [orderId, dueAt]);
+  }
+
+  /**
+   * The partition's orders whose missing-part deadline has come by `now`, oldest deadline first,
+   * at most `limit`, their rows locked by `tx` (rows another transaction holds are skipped).
+   */
+  async lockDue(tx: PgQueryable, partition: number, now: string, limit: number): Promise<NotificationState[]> {
+    const r = await tx.query<{ state: string }>('SELECT state FROM order_notifications WHERE partition = $1 AND due_at <= $2 ORDER BY due_at LIMIT $3 FOR UPDATE SKIP LOCKED', [partition, now, limit]);
     return r.rows.map((row) => JSON.parse(row.state) as NotificationState);
   }
 
@@ -48,9 +60,13 @@ export class PgNotificationStore {
     return r.rows.map((row) => JSON.parse(row.entry) as ConsumedEntry);
   }
 
-  /** Forgets a partition's entries of one feed up to `position` (applied: its read position is past them). */
-  async clearInbox(subscription: string, partition: number, position: number): Promise<void> {
-    await this.pool.query('DELETE FROM notification_inbox WHERE subscription = $1 AND partition = $2 AND position <= $3', [subscription, partition, position]);
+  /**
+   * Forgets a partition's entries of one feed up to `position`, applied under the read position
+   * `reader` (`orders@3`); nothing if that position is no longer past them (a reset since).
+   */
+  async clearInbox(subscription: string, partition: number, position: number, reader: string): Promise<void> {
+    await this.pool.query(`DELETE FROM notification_inbox WHERE subscription = $1 AND partition = $2 AND position <= $3
+      AND $3 <= (SELECT position FROM consumer_subscriptions WHERE name = $4)`, [subscription, partition, position, reader]);
   }
 
   /** Entries handed to partitions and not applied yet, per partition (for /status and /metrics). */
@@ -93,6 +109,8 @@ export class PgNotificationStore {
         failures = 0, page_url = NULL, walk_url = NULL WHERE name = $1 OR name LIKE $1 || '@%'`, [subscription]);
       await tx.query("DELETE FROM consumer_attempts WHERE name = $1 OR name LIKE $1 || '@%'", [subscription]);
       await tx.query('DELETE FROM notification_inbox WHERE subscription = $1', [subscription]);
+      // The instances at work read their positions again before their next batch.
+      await tx.query('SELECT pg_notify($1, $2)', [RESET_CHANNEL, subscription]);
     });
   }
 

@@ -148,6 +148,16 @@ export function isWaiting(s: NotificationState): boolean {
   return !s.cancelled && !s.confirmationSent && s.order !== undefined && s.payment !== undefined;
 }
 
+/**
+ * When the state next needs deciding with no entry arriving (its missing-part deadline), or null
+ * when nothing time-driven is left: not waiting, or already found overdue (then only a part
+ * arriving changes anything).
+ */
+export function dueAt(s: NotificationState, cfg: PolicyConfig): string | null {
+  if (!isWaiting(s) || s.overdue || s.readySince === undefined) return null;
+  return new Date(Date.parse(s.readySince) + cfg.missingPartAfterMs).toISOString();
+}
+
 function assertNever(x: never): never {
   throw new Error(`Unexpected fact ${JSON.stringify(x)}`);
 }

@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import type { Fact, OrderLine } from './facts.ts';
-import { decide, type EmailIntent, evolve, initialState, type NotificationState, type PolicyConfig } from './policy.ts';
+import { decide, dueAt, type EmailIntent, evolve, initialState, type NotificationState, type PolicyConfig } from './policy.ts';
 
 const T0 = new Date('2025-03-01T10:00:00Z');
 const WAIT: PolicyConfig = { missingPartAfterMs: 15 * 60_000, onMissingPart: 'wait' };
@@ -91,6 +91,14 @@ describe('The notification policy', () => {
       const late = decide(state, new Date(T0.getTime() + WAIT.missingPartAfterMs), cfg);
       expect(late.emails).to.deep.equal([{ kind: 'confirmation', missing: ['digital'] }]);
       expect(decide(evolve(late.state, digital), T0, cfg).emails).to.deep.equal([{ kind: 'followup', part: 'digital' }]);
+    });
+    it('is due for a decision of its own at its deadline, and never again once found overdue or confirmed', () => {
+      const { state } = run(parts);
+      expect(dueAt(state, WAIT)).to.equal(new Date(T0.getTime() + WAIT.missingPartAfterMs).toISOString());
+      const late = decide(state, new Date(T0.getTime() + WAIT.missingPartAfterMs), WAIT);
+      expect(dueAt(late.state, WAIT)).to.equal(null);
+      expect(dueAt(run([...parts, digital]).state, WAIT)).to.equal(null);
+      expect(dueAt(run([placed(line('physical'))]).state, WAIT)).to.equal(null);
     });
   });
 

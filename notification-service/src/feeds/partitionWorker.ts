@@ -75,6 +75,8 @@ export class PartitionWorker {
   readonly #abort = new AbortController();
   #wake: (() => void) | undefined;
   #woken = false;
+  #reload = true;
+  #failure: { at: string; error: string; count: number } | null = null;
   #running: Promise<void> | undefined;
 
   constructor(o: PartitionWorkerOptions) {
@@ -90,7 +92,7 @@ export class PartitionWorker {
   get partition(): number { return this.#o.partition; }
 
   start(): void {
-    this.#running ??= this.#run().catch((err: unknown) => this.#log.error('partition worker stopped', { err }));
+    this.#running ??= this.#run();
   }
 
   /** Entries or a due email may be waiting: look now rather than after the pause. */
@@ -110,24 +112,47 @@ export class PartitionWorker {
     return {
       partition: this.#o.partition,
       positions: Object.fromEntries(this.#lanes.map((l) => [l.subscription, l.position])),
-      lastError: this.#lanes.map((l) => l.lastError).find((e) => e !== null) ?? null,
-      failures: this.#lanes.reduce((n, l) => n + l.failures, 0),
+      lastError: this.#failure?.error ?? this.#lanes.map((l) => l.lastError).find((e) => e !== null) ?? null,
+      failures: (this.#failure?.count ?? 0) + this.#lanes.reduce((n, l) => n + l.failures, 0),
     };
   }
 
+  /**
+   * Every lane's positions are read again before the next batch: a `reset` (or another instance
+   * that owned the partition) moved them in the database.
+   */
+  reload(): void {
+    this.#reload = true;
+    this.wake();
+  }
+
   async #run(): Promise<void> {
-    const { pool } = this.#o;
-    for (const lane of this.#lanes) await this.#load(lane, pool);
+    this.#reload = true;
     while (!this.#abort.signal.aborted) {
       this.#woken = false;
       let more = false;
-      for (const lane of this.#lanes) {
+      // Nothing here may end the loop but stop(): a failed query (a failover, a killed backend,
+      // no free connection) is retried after a backoff, while this instance keeps the partition.
+      try {
+        if (this.#reload) {
+          this.#reload = false;
+          for (const lane of this.#lanes) await this.#load(lane, this.#o.pool);
+        }
+        for (const lane of this.#lanes) {
+          if (this.#abort.signal.aborted) return;
+          if (await this.#drain(lane)) more = true;
+        }
         if (this.#abort.signal.aborted) return;
-        if (await this.#drain(lane)) more = true;
+        await this.#o.checkWaiting(this.#o.partition);
+        this.#failure = null;
+      } catch (err) {
+        this.#reload = true;
+        this.#failure = { at: this.#o.now().toISOString(), error: err instanceof Error ? err.message : String(err), count: (this.#failure?.count ?? 0) + 1 };
+        this.#log.error('partition work failed; will retry', { err, failures: this.#failure.count });
+        await this.#pause(Math.min(this.#o.backoff.maxMs, Math.max(100, this.#o.backoff.baseMs) * 2 ** (this.#failure.count - 1)));
+        continue;
       }
-      if (this.#abort.signal.aborted) return;
-      await this.#o.checkWaiting(this.#o.partition).catch((err: unknown) => this.#log.error('waiting orders check failed', { err }));
-      if (!more && !this.#woken) await this.#pause();
+      if (!more && !this.#woken) await this.#pause(this.#o.idleMs);
     }
   }
 
@@ -165,16 +190,16 @@ export class PartitionWorker {
     const moved = progress.position !== lane.position;
     lane.position = progress.position;
     lane.lastAtomId = progress.lastAtomId;
-    if (moved) await store.clearInbox(lane.subscription, partition, lane.position);
+    if (moved) await store.clearInbox(lane.subscription, partition, lane.position, lane.store.name);
     return moved && todo.length === batch;
   }
 
-  async #pause(): Promise<void> {
+  async #pause(ms: number): Promise<void> {
     const done = new AbortController();
     this.#wake = () => done.abort();
     const stop = () => done.abort();
     this.#abort.signal.addEventListener('abort', stop, { once: true });
-    await sleep(this.#o.idleMs, undefined, { signal: done.signal }).catch(() => undefined);
+    await sleep(ms, undefined, { signal: done.signal }).catch(() => undefined);
     this.#abort.signal.removeEventListener('abort', stop);
     this.#wake = undefined;
   }

@@ -3,7 +3,7 @@ import { inPgTransaction, type PgQueryable, type PgTx } from '@shop/common/pg';
 import type { NewEmail } from '../db/notificationStore.ts';
 import type { PgNotificationStore } from '../db/pgNotificationStore.ts';
 import { factFrom } from '../domain/facts.ts';
-import { type Decision, decide, evolve, type PolicyConfig } from '../domain/policy.ts';
+import { type Decision, decide, dueAt, evolve, type PolicyConfig } from '../domain/policy.ts';
 import { shardOf } from '../domain/shard.ts';
 import type { EmailRenderer } from '../mail/emailRenderer.ts';
 import type { ViewLinks } from '../mail/viewLinks.ts';
@@ -48,14 +48,18 @@ export class PgNotificationHandler {
     await this.#apply(tx, decide(state, this.o.now(), this.o));
   };
 
-  /** Re-decides the partition's orders still waiting on a part (the missing-part deadline is time-driven); returns the emails queued. */
-  checkWaiting(partition: number): Promise<number> {
+  /**
+   * Re-decides the partition's orders whose missing-part deadline has come (a time-driven
+   * decision), a bounded batch at a time; returns the emails queued. Reads only the orders due.
+   */
+  checkWaiting(partition: number, limit = 500): Promise<number> {
     return inPgTransaction(this.store.pool, async (tx) => {
       let emails = 0;
-      for (const s of await this.store.lockWaiting(tx, partition)) {
+      for (const s of await this.store.lockDue(tx, partition, this.o.now().toISOString(), limit)) {
         const d = decide(s, this.o.now(), this.o);
-        // decide() returns the same state when nothing is due: then there is nothing to write.
+        // decide() returns the same state when nothing is due (a row due by an older rule): only its time moves.
         if (d.state !== s) emails += await this.#apply(tx, d);
+        else await this.store.setDueAt(tx, s.orderId, dueAt(s, this.o));
       }
       return emails;
     });
@@ -71,7 +75,7 @@ export class PgNotificationHandler {
     // Every instance's sender hears of it once this commits.
     if (queued.some((q) => q.fresh)) await tx.query('SELECT pg_notify($1, $2)', [OUTBOX_CHANNEL, String(partition)]);
     logDecision(this.o.logger, d, queued, this.o.onMissingPart);
-    await this.store.save(tx, d.state, at);
+    await this.store.save(tx, d.state, at, dueAt(d.state, this.o));
     return queued.filter((q) => q.fresh).length;
   }
 }

@@ -40,7 +40,8 @@ export function emlFileName(email: Pick<OutboxEmail, 'id' | 'kind' | 'orderId'>)
  * a greeting (and a TLS handshake) each time.
  */
 export function smtpTransport(url: string, from: string): MailTransport {
-  const transporter = nodemailer.createTransport({ url, pool: true, maxConnections: 1 });
+  // Bounded waits: on PostgreSQL an email's row stays locked while it is being handed over.
+  const transporter = nodemailer.createTransport({ url, pool: true, maxConnections: 1, connectionTimeout: 30_000, greetingTimeout: 30_000, socketTimeout: 60_000 });
   const sender = /<([^>]+)>/.exec(from)?.[1] ?? from;
   return {
     name: 'smtp',
@@ -110,6 +111,7 @@ type TryResult = 'sent' | 'failed' | 'dead' | 'left' | { readonly expired: numbe
 export class OutboxSender {
   readonly #queue: OutboxQueue;
   #inFlight: Promise<SendResult> | undefined;
+  #stopping = false;
   #transport: { failures: number; failingSince: string | null; lastError: string | null; retryAt: Date | null } = { failures: 0, failingSince: null, lastError: null, retryAt: null };
 
   constructor(
@@ -128,6 +130,12 @@ export class OutboxSender {
 
   async idle(): Promise<void> { await this.#inFlight?.catch(() => undefined); }
 
+  /** Ends the run in flight after the email being tried (the rest keep their turn), and starts no other. */
+  async stop(): Promise<void> {
+    this.#stopping = true;
+    await this.idle();
+  }
+
   close(): void { this.transport.close(); }
 
   /** Whether the mail server could be reached last time, and when it is tried again if not. */
@@ -144,8 +152,9 @@ export class OutboxSender {
     let dead = 0;
     const start = this.#now();
     // The mail server could not be reached: nothing is tried (or read) until its backoff is over.
-    if (this.#transport.retryAt && start < this.#transport.retryAt) return { sent, failed, dead };
+    if (this.#stopping || (this.#transport.retryAt && start < this.#transport.retryAt)) return { sent, failed, dead };
     for await (const claim of this.#queue.due(start.toISOString())) {
+      if (this.#stopping) { await claim.release(); break; }
       let result: TryResult;
       // Whatever happens (a database error), the claim is not kept: the email keeps its turn.
       try { result = await this.#try(claim); } finally { await claim.release(); }

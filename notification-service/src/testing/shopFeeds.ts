@@ -25,6 +25,8 @@ export interface ShopFeeds {
   /** The entry of this type last appended for the order: what its email's section must show. */
   entry(orderId: string, type: string): StoredFeedEntry;
   config(dataDir: string, extra?: Record<string, string>): NotificationConfig;
+  /** Replaces the order feed by a new, empty one at the same URL (a producer whose feed was rebuilt: a new feed id, positions from 1). */
+  restartOrders(): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -53,7 +55,8 @@ export async function startShopFeeds(): Promise<ShopFeeds> {
   };
 
   return {
-    orders, billing, shipping,
+    get orders() { return feedOf['order-service']; },
+    billing, shipping,
     place(orderId, kinds = ['physical'], email) {
       const wanted = [...new Set(kinds)].sort().join();
       const placed = examples['order-service'].find((e) => e.type === 'OrderPlaced' && linesKinds(e) === wanted);
@@ -76,7 +79,12 @@ export async function startShopFeeds(): Promise<ShopFeeds> {
       DATA_DIR: dataDir, ORDER_FEED_URL: orders.feedUrl, BILLING_FEED_URL: billing.feedUrl, SHIPPING_FEED_URL: shipping.feedUrl,
       POLL_SCHEDULE: '100ms', LONG_POLL_SECONDS: '0', RETRY_BASE_MS: '0', MAX_ATTEMPTS: '3', ...extra,
     }),
-    close: async () => { await Promise.all([orders.close(), billing.close(), shipping.close()]); },
+    async restartOrders() {
+      const old = feedOf['order-service'];
+      await old.close();
+      feedOf['order-service'] = await startTestFeedServer({ pageSize: 3, port: Number(new URL(old.url).port) });
+    },
+    close: async () => { await Promise.all([feedOf['order-service'].close(), billing.close(), shipping.close()]); },
   };
 }
 

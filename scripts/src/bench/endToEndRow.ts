@@ -53,6 +53,32 @@ export async function benchEndToEndPg(_o: BenchOptions, log: (line: string) => v
   }
 }
 
+/**
+ * Row 10: row 9 again with the notification service on PostgreSQL too (one instance owning every
+ * partition: each feed read into the partitions' inbox, then applied by the partition, the outbox
+ * claimed row by row), side by side with notification on SQLite: what the shared database and
+ * the extra hop cost an order's confirmation.
+ */
+export async function benchEndToEndPgNotification(_o: BenchOptions, log: (line: string) => void): Promise<BenchRow[]> {
+  process.env['PG_TEST_DURABLE'] = '1';
+  try {
+    const publishers: Partial<Record<ServiceName, string>> = {};
+    for (const name of ['order-service', 'billing-service', 'shipping-service'] as const) publishers[name] = await createTestDatabase();
+    const all = { ...publishers, 'notification-service': await createTestDatabase() };
+    const env = { CONSUMER_LONG_POLL: '30', LONG_POLL_SECONDS: '30', POLL_SCHEDULE: '1s' };
+    const pg = await measure('long-pg-all', env, 4441, log, all);
+    const sqlite = await measure('long-pg-publishers', env, 4451, log, publishers);
+    const note = `${ORDERS} orders at ${RATE}/s after ${WARMUP} untimed, long polling, publishers on PostgreSQL in both; p99 ${pg.p99.toFixed(0)} ms with notification on PostgreSQL, ${sqlite.p99.toFixed(0)} ms on SQLite; ${pg.count}/${sqlite.count} confirmations timed`;
+    return [{
+      name: '10. POST /orders to confirmation .eml, p50: notification on PostgreSQL (partitions) vs on SQLite, publishers on PostgreSQL',
+      subject: pg.p50, baseline: sqlite.p50, unit: 'ms', ratio: pg.p50 / sqlite.p50,
+      target: 'ratio <= 1.5 (the partitions\' hop and the shared outbox add at most half)', pass: pg.p50 / sqlite.p50 <= 1.5 && pg.count === ORDERS, note,
+    }];
+  } finally {
+    await stopTestCluster();
+  }
+}
+
 async function measure(label: string, env: Record<string, string>, basePort: number, log: (line: string) => void, databaseUrls?: Partial<Record<ServiceName, string>>): Promise<Latencies> {
   const scratch = scratchDir(`e2e-${label}`);
   const system = new LocalSystem({ dataDir: scratch.dir, basePort, databaseUrls, env: { ...env, SHIPPING_AUTO_DISPATCH: '0', LOG_LEVEL: 'warn' } });

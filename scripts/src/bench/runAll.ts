@@ -10,7 +10,7 @@ import { benchArchiveRows } from './archiveRows.ts';
 import type { BenchRow } from './benchRow.ts';
 import { type BenchOptions, benchOptions } from './benchOptions.ts';
 import { benchConsumerRow } from './consumerRow.ts';
-import { benchEndToEnd, benchEndToEndPg } from './endToEndRow.ts';
+import { benchEndToEnd, benchEndToEndPg, benchEndToEndPgNotification } from './endToEndRow.ts';
 import { benchPagingRows } from './pagingRows.ts';
 import { benchPlacementRow } from './placementRow.ts';
 import { benchPostgresRow } from './postgresRow.ts';
@@ -33,6 +33,7 @@ export const builtInProviders: readonly RowProvider[] = [
   { rows: [7], title: 'compiled build vs the tsx loader: memory and time to ready', run: benchStartupRow },
   { rows: [8], title: 'order writes on PostgreSQL, one and two instances, vs SQLite', run: benchPostgresRow },
   { rows: [9], title: 'end to end with the publishers on PostgreSQL: POST /orders to the confirmation .eml', run: benchEndToEndPg },
+  { rows: [10], title: 'end to end with notification on PostgreSQL too (partitions): POST /orders to the confirmation .eml', run: benchEndToEndPgNotification },
 ];
 
 /** Providers that live in files another change may add; skipped with a note when absent. */
