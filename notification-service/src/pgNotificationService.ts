@@ -7,7 +7,7 @@ import { PgNotificationStore, RESET_CHANNEL } from './db/pgNotificationStore.ts'
 import { PgOutboxQueue } from './db/pgOutboxQueue.ts';
 import { PgOutboxStore } from './db/pgOutboxStore.ts';
 import { PgTemplateStore } from './db/pgTemplateStore.ts';
-import { INBOX_CHANNEL, inboxHandler, PartitionWorker } from './feeds/partitionWorker.ts';
+import { INBOX_CHANNEL, inboxHandlers, PartitionWorker } from './feeds/partitionWorker.ts';
 import { OUTBOX_CHANNEL, PgNotificationHandler } from './feeds/pgNotificationHandler.ts';
 import { pgStatusOf } from './http/pgStatus.ts';
 import { EmailRenderer } from './mail/emailRenderer.ts';
@@ -21,8 +21,8 @@ import { registerPartitionMetrics } from './partitions/partitionMetrics.ts';
 import { PgPartitionOwnership } from './partitions/pgPartitionOwnership.ts';
 
 /**
- * Connections in an instance's pool. With the bookkeeping pool (2), the LISTEN session (1), a
- * session per feed's read lock (3) and the partition session (1), an instance holds at most 15.
+ * Connections in an instance's pool. With the feeds' pool (4), the LISTEN session (1), a
+ * session per feed's read lock (3) and the partition session (1), an instance holds at most 17.
  */
 export const POOL_SIZE = 8;
 
@@ -30,7 +30,7 @@ export const POOL_SIZE = 8;
 export interface NotificationPg {
   readonly url: string;
   readonly pool: PgPool;
-  /** Commits without waiting for the WAL flush: the feed subscriptions' bookkeeping only. */
+  /** Commits without waiting for the WAL flush: the feeds' readers and their bookkeeping, and the applied inbox rows' deletes. */
   readonly bookkeeping: PgPool;
   readonly listener: PgListener;
   close(): Promise<void>;
@@ -43,7 +43,7 @@ export async function openNotificationPg(url: string, logger: Logger, o: { poolS
     max: o.poolSize ?? POOL_SIZE, applicationName: 'notification-service', idleInTransactionTimeoutMs: 180_000,
     onError: (e) => logger.warn('idle PostgreSQL connection failed', { error: e.message }),
   });
-  const bookkeeping = openPgPool(url, { max: 2, applicationName: 'notification-service bookkeeping', synchronousCommit: false, onError: () => {} });
+  const bookkeeping = openPgPool(url, { max: 4, applicationName: 'notification-service feeds', synchronousCommit: false, onError: () => {} });
   try {
     await migratePg(pool, notificationPgMigrations);
   } catch (e) {
@@ -96,7 +96,7 @@ export interface PgServiceDeps {
 export async function buildPgNotificationService(pg: NotificationPg, config: NotificationConfig, deps: PgServiceDeps): Promise<PgNotificationService> {
   const now = deps.now ?? (() => new Date());
   const logger = deps.logger.child({ instance: config.instanceName });
-  const store = new PgNotificationStore(pg.pool);
+  const store = new PgNotificationStore(pg.pool, pg.bookkeeping);
   const recorded = await store.partitions(config.partitions, DEFAULT_PARTITIONS);
   if (!recorded.ok) {
     throw new ConfigError([`PARTITIONS=${config.partitions}, but this database's orders are divided into ${recorded.recorded} partitions (set by its first instance): unset PARTITIONS or set it to ${recorded.recorded}`]);
@@ -111,9 +111,13 @@ export async function buildPgNotificationService(pg: NotificationPg, config: Not
   const renderer = new EmailRenderer(templates);
   const handler = new PgNotificationHandler(store, (q, email) => outbox.enqueue(q, email), renderer, {
     partitions, missingPartAfterMs: config.missingPartAfterMs, onMissingPart: config.onMissingPart, messageIdDomain: config.messageIdDomain, logger, now, viewLinks,
+    mailFrom: config.mailFrom, shopTimeZone: config.shopTimeZone,
   });
-  const feeds = SUBSCRIPTIONS.map((name) => new PgFeedConsumer(pg.pool, {
-    name, feedUrl: config.feeds[name], startAt: config.startAt, handler: inboxHandler(store, name, (id) => handler.partitionOf(id)),
+  // A feed's reader commits without waiting for the WAL flush: what it writes (the entries handed
+  // to the partitions and its read position) is lost together if at all, and then read again;
+  // and a partition's commit that applied them flushes them first (the WAL is flushed in order).
+  const feeds = SUBSCRIPTIONS.map((name) => new PgFeedConsumer(pg.bookkeeping, {
+    name, feedUrl: config.feeds[name], startAt: config.startAt, ...inboxHandlers(store, name, (id) => handler.partitionOf(id)),
     // Handing an entry over cannot fail for the entry's sake: a failure (the database) is retried, never skipped.
     onFailure: 'block', maxAttempts: config.maxAttempts, backoff: config.backoff, longPollSeconds: config.longPollSeconds,
     token: config.feedTokens[name], allowedOrigins: config.feedAllowedOrigins, logger, dispatcher: deps.dispatcher, now,
@@ -177,7 +181,10 @@ export async function buildPgNotificationService(pg: NotificationPg, config: Not
     outboxStates: () => outbox.outboxStates(),
     registerMetrics: (metrics) => registerPartitionMetrics(metrics, service),
     async start() {
-      unlisten.push(await pg.listener.listen(INBOX_CHANNEL, (payload) => workers.get(Number(payload))?.wake()));
+      unlisten.push(await pg.listener.listen(INBOX_CHANNEL, (payload) => {
+        const [partition, feed] = payload.split(':');
+        workers.get(Number(partition))?.wake(feed);
+      }));
       unlisten.push(await pg.listener.listen(OUTBOX_CHANNEL, () => wakeSender()));
       unlisten.push(await pg.listener.listen(RESET_CHANNEL, () => { for (const w of workers.values()) w.reload(); }));
       // Notifications lost while the LISTEN connection was down: everyone looks again.

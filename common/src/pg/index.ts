@@ -12,5 +12,5 @@ export { PgListener, type PgListenerOptions } from './pgListener.ts';
 export { PgLeadership, type PgLeadershipOptions } from './pgLeadership.ts';
 export type { Pool as PgPool } from 'pg';
 export { PgFeedConsumer, pgReadLoopStore, type PgConsumerStatus, type PgFeedConsumerOptions } from './pgFeedConsumer.ts';
-export { PgEntryApplier, savepoint, type PgEntryHandler } from './pgEntryApplier.ts';
+export { PgEntryApplier, savepoint, type PgEntryHandler, type PgPageHandler } from './pgEntryApplier.ts';
 export { runPgServiceCli, type PgCliConsumer, type PgServiceCliOptions } from './pgServiceCli.ts';

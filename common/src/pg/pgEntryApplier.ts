@@ -9,9 +9,18 @@ import { inPgTransaction, isTransientDatabaseError, type PgTx } from './pgDataba
 /** Applies one entry inside the transaction that moves the read position: its writes go through `tx`. Throw to fail. */
 export type PgEntryHandler = (entry: ConsumedEntry, tx: PgTx) => Promise<void>;
 
+/** Applies a page's new entries at once, in the transaction that moves the read position past them. */
+export type PgPageHandler = (entries: readonly ConsumedEntry[], tx: PgTx) => Promise<void>;
+
 export interface PgEntryApplierOptions {
   readonly name: string;
   readonly handler: PgEntryHandler;
+  /**
+   * When set, a page's entries are applied by this in one go, the read position moved once, no
+   * savepoint an entry: for a handler that cannot fail for one entry's sake (one that copies
+   * entries elsewhere), where a failure is the database's and the whole page is tried again.
+   */
+  readonly pageHandler?: PgPageHandler;
   readonly onFailure?: 'park' | 'block';
   readonly maxAttempts?: number;
 }
@@ -41,6 +50,18 @@ export class PgEntryApplier {
 
   async applyPage(todo: readonly ConsumedEntry[], state: ReadProgress): Promise<void> {
     if (todo.length === 0) return;
+    const page = this.#d.options.pageHandler;
+    if (page) {
+      const last = todo[todo.length - 1]!;
+      await inPgTransaction(this.#d.pool, async (tx) => {
+        await this.#advance(tx, state.position, last);
+        await page(todo, tx);
+      });
+      state.position = last.position;
+      state.lastAtomId = last.atomId;
+      state.processed += todo.length;
+      return;
+    }
     let failure: unknown;
     // Counted locally and copied to `state` after the commit: a rerun (a conflict) starts again.
     let done = { position: state.position, lastAtomId: state.lastAtomId, processed: 0, parked: 0 };

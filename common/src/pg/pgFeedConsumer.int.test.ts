@@ -67,6 +67,27 @@ describe('PgFeedConsumer against a real feed', function () {
     expect(await applied(pool)).to.deep.equal(range(1, 14));
   });
 
+  it('applies a page at once with a page handler: one call a page, its writes and the position committed together', async () => {
+    feed = await startTestFeedServer({ pageSize: 4 });
+    for (let i = 0; i < 10; i++) feed.append();
+    ({ pool } = await freshPool());
+    const calls: number[][] = [];
+    let failNext = true;
+    c = consumer(pool, feed.feedUrl, {
+      pageHandler: async (entries, tx) => {
+        calls.push(entries.map((e) => e.position));
+        for (const e of entries) await record(e, tx);
+        // A failure undoes the whole page, position included; the poll tries it again.
+        if (failNext && entries.some((e) => e.position === 6)) { failNext = false; throw new Error('database gone'); }
+      },
+    });
+    expect(await c.pollOnce()).to.include({ kind: 'failed' });
+    expect(await applied(pool)).to.deep.equal([1, 2, 3, 4]);
+    expect(await c.pollOnce()).to.include({ kind: 'read', processed: 6, position: 10 });
+    expect(await applied(pool)).to.deep.equal(range(1, 10));
+    expect(calls).to.deep.equal([[1, 2, 3, 4], [5, 6, 7, 8], [5, 6, 7, 8], [9, 10]]);
+  });
+
   it('charges an entry no attempt for a failure of the database (a statement timeout), so a good entry is never parked for it', async () => {
     feed = await startTestFeedServer({ pageSize: 5 });
     for (let i = 0; i < 3; i++) feed.append({ orderId: `ORD-${i + 1}` });

@@ -10,7 +10,7 @@ import { createLogger, type Logger } from '../log/logger.ts';
 import { PgConsumerOperations } from './pgConsumerOperations.ts';
 import { PgConsumerStore } from './pgConsumerStore.ts';
 import { inPgTransaction } from './pgDatabase.ts';
-import { PgEntryApplier, type PgEntryHandler } from './pgEntryApplier.ts';
+import { PgEntryApplier, type PgEntryHandler, type PgPageHandler } from './pgEntryApplier.ts';
 import { PgLeadership } from './pgLeadership.ts';
 
 export interface PgFeedConsumerOptions extends Omit<FeedConsumerOptions, 'handler'> {
@@ -19,6 +19,8 @@ export interface PgFeedConsumerOptions extends Omit<FeedConsumerOptions, 'handle
    * page, a savepoint an entry): every write goes through `tx`, so it commits with the position.
    */
   readonly handler: PgEntryHandler;
+  /** Applies a page at once instead (see PgEntryApplierOptions.pageHandler); `handler` still replays a parked entry. */
+  readonly pageHandler?: PgPageHandler;
   /**
    * Who applies the subscription among the service's instances: the holder of the advisory lock
    * `<service>:<name>` (PgLeadership, on a session of its own). Without it this instance always

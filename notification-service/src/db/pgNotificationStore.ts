@@ -12,13 +12,17 @@ export const RESET_CHANNEL = 'notification_reset';
  * entries of one order (during a partition's handover) apply them one after the other.
  */
 export class PgNotificationStore {
-  constructor(readonly pool: PgPool) {}
+  /**
+   * `light`: a pool that does not wait for the WAL flush, for deletes a crash may undo harmlessly
+   * (the inbox rows a partition has applied: never read again, and the next delete takes them).
+   */
+  constructor(readonly pool: PgPool, private readonly light: PgPool = pool) {}
 
   /** The order's state, its row locked by `tx` (created first if new, so there is a row to lock). */
   async lockState(tx: PgQueryable, orderId: string, partition: number, at: string): Promise<NotificationState> {
-    await tx.query('INSERT INTO order_notifications (order_id, partition, state, waiting, updated_at) VALUES ($1, $2, $3, false, $4) ON CONFLICT (order_id) DO NOTHING',
-      [orderId, partition, JSON.stringify(initialState(orderId)), at]);
-    const row = (await tx.query<{ state: string }>('SELECT state FROM order_notifications WHERE order_id = $1 FOR UPDATE', [orderId])).rows[0]!;
+    // One statement: a new order's row is made, an existing one is locked (the no-op update) and read.
+    const row = (await tx.query<{ state: string }>(`INSERT INTO order_notifications (order_id, partition, state, waiting, updated_at) VALUES ($1, $2, $3, false, $4)
+      ON CONFLICT (order_id) DO UPDATE SET order_id = excluded.order_id RETURNING state`, [orderId, partition, JSON.stringify(initialState(orderId)), at])).rows[0]!;
     return JSON.parse(row.state) as NotificationState;
   }
 
@@ -47,10 +51,11 @@ export class PgNotificationStore {
     return r.rows.map((row) => JSON.parse(row.state) as NotificationState);
   }
 
-  /** Hands a feed entry to its order's partition, in the transaction that moves the feed's read position. */
-  async addToInbox(tx: PgQueryable, subscription: string, partition: number, entry: ConsumedEntry): Promise<void> {
-    await tx.query('INSERT INTO notification_inbox (subscription, partition, position, entry) VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING',
-      [subscription, partition, entry.position, JSON.stringify(entry)]);
+  /** Hands feed entries to their orders' partitions (`partitions[i]` is `entries[i]`'s), in one statement of the transaction that moves the feed's read position. */
+  async addToInbox(tx: PgQueryable, subscription: string, partitions: readonly number[], entries: readonly ConsumedEntry[]): Promise<void> {
+    await tx.query(`INSERT INTO notification_inbox (subscription, partition, position, entry)
+      SELECT $1, p, pos, e FROM unnest($2::int[], $3::bigint[], $4::text[]) AS t(p, pos, e) ON CONFLICT DO NOTHING`,
+    [subscription, partitions, entries.map((e) => e.position), entries.map((e) => JSON.stringify(e))]);
   }
 
   /** A partition's entries of one feed after `position`, oldest first, at most `limit`. */
@@ -65,7 +70,7 @@ export class PgNotificationStore {
    * `reader` (`orders@3`); nothing if that position is no longer past them (a reset since).
    */
   async clearInbox(subscription: string, partition: number, position: number, reader: string): Promise<void> {
-    await this.pool.query(`DELETE FROM notification_inbox WHERE subscription = $1 AND partition = $2 AND position <= $3
+    await this.light.query(`DELETE FROM notification_inbox WHERE subscription = $1 AND partition = $2 AND position <= $3
       AND $3 <= (SELECT position FROM consumer_subscriptions WHERE name = $4)`, [subscription, partition, position, reader]);
   }
 

@@ -25,11 +25,11 @@ export class PgOutboxStore {
   constructor(private readonly pool: PgQueryable) {}
 
   /** Queues an email in `q`'s transaction; a second email with the same key is ignored (false). */
-  async enqueue(q: PgQueryable, email: NewEmail & { readonly partition: number }): Promise<boolean> {
-    const r = await q.query(`INSERT INTO outbox (key, order_id, partition, kind, to_name, to_address, subject, html, text, message_id, created_at, template_version, template_data)
-      VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) ON CONFLICT (key) DO NOTHING`,
+  async enqueue(q: PgQueryable, email: NewEmail & { readonly partition: number; readonly raw?: Buffer }): Promise<boolean> {
+    const r = await q.query(`INSERT INTO outbox (key, order_id, partition, kind, to_name, to_address, subject, html, text, message_id, created_at, template_version, template_data, raw)
+      VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14) ON CONFLICT (key) DO NOTHING`,
     [email.key, email.orderId, email.partition, email.kind, email.toName, email.toAddress, email.subject, email.html, email.text,
-      email.messageId, email.createdAt, email.templateVersion ?? null, email.templateData ?? null]);
+      email.messageId, email.createdAt, email.templateVersion ?? null, email.templateData ?? null, email.raw ?? null]);
     return r.rowCount === 1;
   }
 

@@ -1,22 +1,24 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import { type ConsumedEntry, FeedConsistencyError, type Logger } from '@shop/common';
-import { PgConsumerStore, PgEntryApplier, type PgEntryHandler, type PgPool, type PgTx } from '@shop/common/pg';
+import { FeedConsistencyError, type Logger } from '@shop/common';
+import { PgConsumerStore, PgEntryApplier, type PgEntryHandler, type PgPageHandler, type PgPool } from '@shop/common/pg';
 import type { PgNotificationStore } from '../db/pgNotificationStore.ts';
 
-/** The channel the feeds' readers notify when they hand entries to a partition (payload: the partition). */
+/** The channel the feeds' readers notify when they hand entries to a partition (payload: `<partition>:<feed>`). */
 export const INBOX_CHANNEL = 'notification_inbox';
 
 /**
- * The handler of a feed's own subscription on PostgreSQL: hands each entry to its order's
- * partition (the inbox), in the transaction that moves the feed's read position, and tells the
- * instances once it commits. One instance reads each feed (the subscription's leader).
+ * The handlers of a feed's own subscription on PostgreSQL: hand each entry to its order's
+ * partition (the inbox), a page in one statement, in the transaction that moves the feed's read
+ * position, and tell the instances which partitions got entries once it commits. One instance
+ * reads each feed (the subscription's leader). `handler` takes one entry (a replay).
  */
-export function inboxHandler(store: PgNotificationStore, subscription: string, partitionOf: (orderId: string) => number): PgEntryHandler {
-  return async (entry: ConsumedEntry, tx: PgTx) => {
-    const partition = partitionOf(entry.orderId);
-    await store.addToInbox(tx, subscription, partition, entry);
-    await tx.query('SELECT pg_notify($1, $2)', [INBOX_CHANNEL, String(partition)]);
+export function inboxHandlers(store: PgNotificationStore, subscription: string, partitionOf: (orderId: string) => number): { handler: PgEntryHandler; pageHandler: PgPageHandler } {
+  const pageHandler: PgPageHandler = async (entries, tx) => {
+    const partitions = entries.map((e) => partitionOf(e.orderId));
+    await store.addToInbox(tx, subscription, partitions, entries);
+    for (const p of new Set(partitions)) await tx.query('SELECT pg_notify($1, $2)', [INBOX_CHANNEL, `${p}:${subscription}`]);
   };
+  return { handler: (entry, tx) => pageHandler([entry], tx), pageHandler };
 }
 
 /** The name of a partition's read position in a feed's inbox: `orders@3`. */
@@ -48,6 +50,10 @@ interface Lane {
   readonly applier: PgEntryApplier;
   position: number;
   lastAtomId: string | null;
+  /** Entries may be waiting: a notification came, or the last batch was full. */
+  due: boolean;
+  /** The inbox rows up to here are deleted (done when the worker is about to pause, not after every batch). */
+  cleared: number;
   failures: number;
   retryAt: number;
   lastError: string | null;
@@ -85,7 +91,7 @@ export class PartitionWorker {
     this.#lanes = o.subscriptions.map((subscription) => {
       const store = new PgConsumerStore(partitionSubscription(subscription, o.partition));
       const applier = new PgEntryApplier({ pool: o.pool, store, log: this.#log.child({ subscription }), now: o.now, options: { name: store.name, handler: o.handler, onFailure: 'park', maxAttempts: o.maxAttempts } });
-      return { subscription, store, applier, position: 0, lastAtomId: null, failures: 0, retryAt: 0, lastError: null };
+      return { subscription, store, applier, position: 0, lastAtomId: null, due: true, cleared: 0, failures: 0, retryAt: 0, lastError: null };
     });
   }
 
@@ -95,8 +101,9 @@ export class PartitionWorker {
     this.#running ??= this.#run();
   }
 
-  /** Entries or a due email may be waiting: look now rather than after the pause. */
-  wake(): void {
+  /** Entries of `subscription` (of every feed, when not named) may be waiting: look now rather than after the pause. */
+  wake(subscription?: string): void {
+    for (const lane of this.#lanes) if (subscription === undefined || lane.subscription === subscription) lane.due = true;
     this.#woken = true;
     this.#wake?.();
   }
@@ -128,6 +135,7 @@ export class PartitionWorker {
 
   async #run(): Promise<void> {
     this.#reload = true;
+    let checkedAt = 0;
     while (!this.#abort.signal.aborted) {
       this.#woken = false;
       let more = false;
@@ -136,14 +144,28 @@ export class PartitionWorker {
       try {
         if (this.#reload) {
           this.#reload = false;
-          for (const lane of this.#lanes) await this.#load(lane, this.#o.pool);
+          for (const lane of this.#lanes) { await this.#load(lane, this.#o.pool); lane.due = true; }
         }
         for (const lane of this.#lanes) {
           if (this.#abort.signal.aborted) return;
-          if (await this.#drain(lane)) more = true;
+          // A lane backing off after a failure waits for its time (it stays due).
+          if (!lane.due || Date.now() < lane.retryAt) continue;
+          lane.due = await this.#drain(lane);
+          if (lane.due) more = true;
         }
         if (this.#abort.signal.aborted) return;
-        await this.#o.checkWaiting(this.#o.partition);
+        // The missing-part deadlines are minutes apart: a look per pause is plenty, not one per batch.
+        if (Date.now() - checkedAt >= this.#o.idleMs) {
+          checkedAt = Date.now();
+          await this.#o.checkWaiting(this.#o.partition);
+        }
+        if (!more && !this.#woken) {
+          for (const lane of this.#lanes) {
+            if (lane.cleared >= lane.position) continue;
+            await this.#o.store.clearInbox(lane.subscription, this.#o.partition, lane.position, lane.store.name);
+            lane.cleared = lane.position;
+          }
+        }
         this.#failure = null;
       } catch (err) {
         this.#reload = true;
@@ -152,7 +174,11 @@ export class PartitionWorker {
         await this.#pause(Math.min(this.#o.backoff.maxMs, Math.max(100, this.#o.backoff.baseMs) * 2 ** (this.#failure.count - 1)));
         continue;
       }
-      if (!more && !this.#woken) await this.#pause(this.#o.idleMs);
+      if (!more && !this.#woken) {
+        await this.#pause(this.#o.idleMs);
+        // After a quiet pause every feed is looked at once (a notification may have been missed).
+        if (!this.#woken) for (const lane of this.#lanes) lane.due = true;
+      }
     }
   }
 
@@ -161,12 +187,12 @@ export class PartitionWorker {
     const row = await lane.store.get(pool);
     lane.position = row.position;
     lane.lastAtomId = row.lastAtomId;
+    lane.cleared = Math.min(lane.cleared, row.position);
   }
 
   /** Applies one batch of the lane; true when there may be more at once. */
   async #drain(lane: Lane): Promise<boolean> {
     const { store, partition, backoff } = this.#o;
-    if (Date.now() < lane.retryAt) return false;
     const batch = this.#o.batch ?? 200;
     const todo = await store.inbox(lane.subscription, partition, lane.position, batch);
     if (todo.length === 0) return false;
@@ -190,7 +216,6 @@ export class PartitionWorker {
     const moved = progress.position !== lane.position;
     lane.position = progress.position;
     lane.lastAtomId = progress.lastAtomId;
-    if (moved) await store.clearInbox(lane.subscription, partition, lane.position, lane.store.name);
     return moved && todo.length === batch;
   }
 

@@ -6,11 +6,12 @@ import { factFrom } from '../domain/facts.ts';
 import { type Decision, decide, dueAt, evolve, type PolicyConfig } from '../domain/policy.ts';
 import { shardOf } from '../domain/shard.ts';
 import type { EmailRenderer } from '../mail/emailRenderer.ts';
+import { buildMime } from '../mail/mimeMessage.ts';
 import type { ViewLinks } from '../mail/viewLinks.ts';
 import { composeEmails, logDecision } from './composeEmails.ts';
 
-/** Queues an email in the caller's transaction; false when one with its key was queued before. */
-export type PgEnqueue = (q: PgQueryable, email: NewEmail & { readonly partition: number }) => Promise<boolean>;
+/** Queues an email (with its MIME bytes) in the caller's transaction; false when one with its key was queued before. */
+export type PgEnqueue = (q: PgQueryable, email: NewEmail & { readonly partition: number; readonly raw: Buffer }) => Promise<boolean>;
 
 /** The channel an instance's outbox sender listens on: an email was queued. */
 export const OUTBOX_CHANNEL = 'notification_outbox';
@@ -21,6 +22,9 @@ export interface PgNotificationHandlerOptions extends PolicyConfig {
   readonly logger: Logger;
   readonly now: () => Date;
   readonly viewLinks?: ViewLinks;
+  /** MAIL_FROM and SHOP_TIME_ZONE: the message is built when it is queued (see #apply). */
+  readonly mailFrom: string;
+  readonly shopTimeZone: string;
 }
 
 /**
@@ -70,7 +74,10 @@ export class PgNotificationHandler {
     const partition = this.partitionOf(d.state.orderId);
     const queued = [];
     for (const c of composeEmails(d, at, { renderer: this.renderer, messageIdDomain: this.o.messageIdDomain, viewLinks: this.o.viewLinks })) {
-      queued.push({ ...c, fresh: await this.enqueue(tx, { ...c.email, partition }) });
+      // Built now and queued with the decision, so every try (on any instance) sends these very
+      // bytes, and the sender's claim needs no commit of its own before the mail server has them.
+      const raw = await buildMime(c.email, this.o.mailFrom, this.o.shopTimeZone);
+      queued.push({ ...c, fresh: await this.enqueue(tx, { ...c.email, partition, raw }) });
     }
     // Every instance's sender hears of it once this commits.
     if (queued.some((q) => q.fresh)) await tx.query('SELECT pg_notify($1, $2)', [OUTBOX_CHANNEL, String(partition)]);

@@ -6,7 +6,10 @@ import type { OutboxEmail } from '../db/notificationStore.ts';
  * Builds the RFC 5322 multipart/alternative message of an outbox email with nodemailer, dated
  * on the shop's clock (`shopTimeZone`, SHOP_TIME_ZONE) like every date in the email.
  */
-export function buildMime(email: OutboxEmail, from: string, shopTimeZone: string): Promise<Buffer> {
+/** What a message is built from: an outbox row, or an email about to be queued. */
+export type MimeSource = Pick<OutboxEmail, 'toName' | 'toAddress' | 'subject' | 'text' | 'html' | 'messageId' | 'createdAt' | 'orderId' | 'kind'> & { readonly templateVersion?: string | null };
+
+export function buildMime(email: MimeSource, from: string, shopTimeZone: string): Promise<Buffer> {
   const composer = new MailComposer({
     from,
     to: { name: email.toName, address: email.toAddress },
