@@ -1,66 +1,35 @@
 import { createLogger, listen, type RunningServer } from '@shop/common';
-import { requirePostgres, tempDir } from '@shop/common/testing';
+import { requirePostgres } from '@shop/common/testing';
 import { expect } from 'chai';
 import { request } from 'undici';
 import { createApp } from './app.ts';
 import { runCli } from './cli.ts';
-import { buildPgNotificationService, type NotificationPg, openNotificationPg, type PgNotificationService } from './pgNotificationService.ts';
 import { sampleOrderIds } from './testing/orderIds.ts';
-import { type ShopFeeds, startShopFeeds } from './testing/shopFeeds.ts';
-import { SmtpPeer } from './testing/smtpPeer.ts';
-
-async function eventually<T>(what: string, check: () => Promise<T | undefined> | T | undefined, ms = 15_000): Promise<T> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const v = await check();
-    if (v !== undefined && v !== false) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
+import { eventually, type PgInstance, startPgInstance } from './testing/pgInstance.ts';
 
 describe('The notification service on PostgreSQL (DATABASE_URL), one instance', () => {
-  let feeds: ShopFeeds;
-  let smtp: SmtpPeer;
-  let pg: NotificationPg;
-  let service: PgNotificationService;
+  let n: PgInstance;
   let http: RunningServer;
-  const dir = tempDir();
   const ids = sampleOrderIds(12, 'pg-one');
   const [broken] = sampleOrderIds(1, 'pg-broken');
-  let env: Record<string, string>;
 
   before(async function () {
-    const url = await requirePostgres(this);
-    feeds = await startShopFeeds();
-    smtp = new SmtpPeer();
-    const port = await smtp.start();
-    env = { DATABASE_URL: url, PARTITIONS: '4', INSTANCE_NAME: 'solo', SMTP_URL: `smtp://127.0.0.1:${port}`, POLL_SCHEDULE: '200ms', DATA_DIR: dir.path,
-      ORDER_FEED_URL: feeds.orders.feedUrl, BILLING_FEED_URL: feeds.billing.feedUrl, SHIPPING_FEED_URL: feeds.shipping.feedUrl, MAX_ATTEMPTS: '2', RETRY_BASE_MS: '0' };
-    const config = feeds.config(dir.path, env);
-    const logger = createLogger({}, 'silent');
-    pg = await openNotificationPg(url, logger);
-    service = await buildPgNotificationService(pg, config, { logger, ownershipIntervalMs: 100, leadershipRetryMs: 100 });
-    await service.start();
-    http = await listen(createApp({ service, logger, mailFrom: config.mailFrom }), '127.0.0.1', 0);
+    n = await startPgInstance(await requirePostgres(this), { PARTITIONS: '4', INSTANCE_NAME: 'solo', MAX_ATTEMPTS: '2', RETRY_BASE_MS: '0' });
+    http = await listen(createApp({ service: n.service, logger: createLogger({}, 'silent'), mailFrom: n.service.config.mailFrom }), '127.0.0.1', 0);
   });
 
   after(async () => {
     await http?.close();
-    await service?.stop();
-    await pg?.close();
-    await smtp?.stop();
-    await feeds?.close();
-    dir.remove();
+    await n?.close();
   });
 
   it('sends each paid order one confirmation and, once dispatched, one dispatch notice', async () => {
-    feeds.place(broken!, ['physical'], 'not-an-email');
-    for (const id of ids) { feeds.place(id); feeds.pay(id); feeds.schedule(id); }
-    for (const id of ids.slice(0, 4)) feeds.dispatch(id);
-    await eventually('16 emails', () => smtp.received.length >= 16 || undefined);
+    n.feeds.place(broken!, ['physical'], 'not-an-email');
+    for (const id of ids) { n.feeds.place(id); n.feeds.pay(id); n.feeds.schedule(id); }
+    for (const id of ids.slice(0, 4)) n.feeds.dispatch(id);
+    await eventually('16 emails', () => n.smtp.received.length >= 16 || undefined);
     await new Promise((r) => setTimeout(r, 500));
-    const ofKind = (kind: string) => smtp.received.filter((m) => String(m.messageId).includes(`-${kind}@`)).map((m) => String(m.messageId));
+    const ofKind = (kind: string) => n.received(kind);
     expect(ofKind('confirmation')).to.have.length(12);
     expect(new Set(ofKind('confirmation')).size).to.equal(12);
     expect(ofKind('dispatched')).to.have.length(4);
@@ -91,124 +60,86 @@ describe('The notification service on PostgreSQL (DATABASE_URL), one instance', 
 
   it('lists the entry a partition parked on the command line, and replays it there as its partition would', async () => {
     const lines: string[] = [];
-    expect(await runCli(['parked', 'orders'], env, (l) => lines.push(l))).to.equal(0);
+    expect(await runCli(['parked', 'orders'], n.env, (l) => lines.push(l))).to.equal(0);
     const parkedLine = lines.join('\n');
     expect(parkedLine).to.include(broken);
-    const { parked } = await service.store.parkedOfFeed('orders', 10);
-    expect(parked.map((p) => [p.orderId, p.subscription])).to.deep.equal([[broken, `orders@${service.handler.partitionOf(broken!)}`]]);
+    const { parked } = await n.service.store.parkedOfFeed('orders', 10);
+    expect(parked.map((p) => [p.orderId, p.subscription])).to.deep.equal([[broken, `orders@${n.service.handler.partitionOf(broken!)}`]]);
     const atomId = parked[0]!.atomId;
     lines.length = 0;
-    expect(await runCli(['positions'], env, (l) => lines.push(l))).to.equal(0);
+    expect(await runCli(['positions'], n.env, (l) => lines.push(l))).to.equal(0);
     expect(lines.join('\n')).to.match(/orders/);
     lines.length = 0;
     // Still broken: the replay fails and says why; the entry stays parked.
-    expect(await runCli(['replay', 'orders', atomId], env, (l) => lines.push(l)), lines.join('\n')).to.equal(1);
+    expect(await runCli(['replay', 'orders', atomId], n.env, (l) => lines.push(l)), lines.join('\n')).to.equal(1);
     lines.length = 0;
-    expect(await runCli(['parked', 'orders'], env, (l) => lines.push(l))).to.equal(0);
+    expect(await runCli(['parked', 'orders'], n.env, (l) => lines.push(l))).to.equal(0);
     expect(lines.join('\n')).to.include(broken);
   });
 
   it('refuses PARTITIONS other than the database was set up with, naming both', async () => {
     const lines: string[] = [];
-    expect(await runCli(['positions'], { ...env, PARTITIONS: '8' }, (l) => lines.push(l))).to.equal(2);
+    expect(await runCli(['positions'], { ...n.env, PARTITIONS: '8' }, (l) => lines.push(l))).to.equal(2);
     expect(lines.join('\n')).to.match(/PARTITIONS=8.*4 partitions/);
   });
 });
 
 describe('The notification service on PostgreSQL, when a part is missing at its deadline', () => {
-  let feeds: ShopFeeds;
-  let smtp: SmtpPeer;
-  let pg: NotificationPg;
-  let service: PgNotificationService;
-  const dir = tempDir();
+  let n: PgInstance;
   const [late] = sampleOrderIds(1, 'pg-late');
 
   before(async function () {
-    const url = await requirePostgres(this);
-    feeds = await startShopFeeds();
-    smtp = new SmtpPeer();
-    const port = await smtp.start();
-    const config = feeds.config(dir.path, { DATABASE_URL: url, PARTITIONS: '2', SMTP_URL: `smtp://127.0.0.1:${port}`, POLL_SCHEDULE: '200ms', MISSING_PART_AFTER_SECONDS: '1', ON_MISSING_PART: 'send-without' });
-    const logger = createLogger({}, 'silent');
-    pg = await openNotificationPg(url, logger);
-    service = await buildPgNotificationService(pg, config, { logger, ownershipIntervalMs: 100, leadershipRetryMs: 100 });
-    await service.start();
+    n = await startPgInstance(await requirePostgres(this), { PARTITIONS: '2', MISSING_PART_AFTER_SECONDS: '1', ON_MISSING_PART: 'send-without' });
   });
 
-  after(async () => {
-    await service?.stop();
-    await pg?.close();
-    await smtp?.stop();
-    await feeds?.close();
-    dir.remove();
-  });
+  after(async () => { await n?.close(); });
 
   it('sends the confirmation without it once the deadline passes, reading only the orders due, then the part on its own', async () => {
-    feeds.place(late!, ['physical', 'digital']);
-    feeds.pay(late!);
-    feeds.schedule(late!);
-    await eventually('the confirmation', () => smtp.received.find((m) => String(m.messageId).includes('-confirmation@')));
-    const due = await pg.pool.query<{ due_at: string | null; waiting: boolean }>('SELECT due_at, waiting FROM order_notifications WHERE order_id = $1', [late]);
+    n.feeds.place(late!, ['physical', 'digital']);
+    n.feeds.pay(late!);
+    n.feeds.schedule(late!);
+    await eventually('the confirmation', () => n.smtp.received.find((m) => String(m.messageId).includes('-confirmation@')));
+    const due = await n.pg.pool.query<{ due_at: string | null; waiting: boolean }>('SELECT due_at, waiting FROM order_notifications WHERE order_id = $1', [late]);
     expect(due.rows).to.deep.equal([{ due_at: null, waiting: false }]);
-    feeds.digitalReady(late!);
-    await eventually('the follow-up', () => smtp.received.find((m) => String(m.messageId).includes('-followup-digital@')));
-    expect(smtp.received).to.have.length(2);
+    n.feeds.digitalReady(late!);
+    await eventually('the follow-up', () => n.smtp.received.find((m) => String(m.messageId).includes('-followup-digital@')));
+    expect(n.smtp.received).to.have.length(2);
   });
 });
 
 describe('The notification service on PostgreSQL, through database failures and a reset', () => {
-  let feeds: ShopFeeds;
-  let smtp: SmtpPeer;
-  let pg: NotificationPg;
-  let service: PgNotificationService;
-  let env: Record<string, string>;
-  const dir = tempDir();
+  let n: PgInstance;
   const ids = sampleOrderIds(9, 'pg-faults');
-  const confirmed = () => new Set(smtp.received.filter((m) => String(m.messageId).includes('-confirmation@')).map((m) => String(m.messageId)));
-  const order = (id: string) => { feeds.place(id); feeds.pay(id); feeds.schedule(id); };
+  const confirmed = () => new Set(n.received('confirmation'));
+  const order = (id: string) => { n.feeds.place(id); n.feeds.pay(id); n.feeds.schedule(id); };
 
   before(async function () {
-    const url = await requirePostgres(this);
-    feeds = await startShopFeeds();
-    smtp = new SmtpPeer();
-    const port = await smtp.start();
-    env = { DATABASE_URL: url, PARTITIONS: '2', SMTP_URL: `smtp://127.0.0.1:${port}`, POLL_SCHEDULE: '200ms', DATA_DIR: dir.path, RETRY_BASE_MS: '50', RETRY_MAX_MS: '200',
-      ORDER_FEED_URL: feeds.orders.feedUrl, BILLING_FEED_URL: feeds.billing.feedUrl, SHIPPING_FEED_URL: feeds.shipping.feedUrl };
-    const logger = createLogger({}, 'silent');
-    pg = await openNotificationPg(url, logger);
-    service = await buildPgNotificationService(pg, feeds.config(dir.path, env), { logger, ownershipIntervalMs: 100, leadershipRetryMs: 100 });
-    await service.start();
+    n = await startPgInstance(await requirePostgres(this), { PARTITIONS: '2', RETRY_BASE_MS: '50', RETRY_MAX_MS: '200' });
   });
 
-  after(async () => {
-    await service?.stop();
-    await pg?.close();
-    await smtp?.stop();
-    await feeds?.close();
-    dir.remove();
-  });
+  after(async () => { await n?.close(); });
 
   it('keeps working its partitions after its queries failed for a while, and shows the failure meanwhile', async () => {
     for (const id of ids.slice(0, 3)) order(id);
     await eventually('3 confirmations', () => confirmed().size === 3 || undefined);
     // The inbox is gone for a moment (as in a failover): every query on it fails, the feeds' and the partitions'.
-    await pg.pool.query('ALTER TABLE notification_inbox RENAME TO notification_inbox_away');
+    await n.pg.pool.query('ALTER TABLE notification_inbox RENAME TO notification_inbox_away');
     for (const id of ids.slice(3, 6)) order(id);
-    const failing = await eventually('a partition showing its failure', () => service.workers().map((w) => w.status()).find((w) => w.failures > 0));
+    const failing = await eventually('a partition showing its failure', () => n.service.workers().map((w) => w.status()).find((w) => w.failures > 0));
     expect(failing.lastError).to.match(/notification_inbox/);
-    await pg.pool.query('ALTER TABLE notification_inbox_away RENAME TO notification_inbox');
+    await n.pg.pool.query('ALTER TABLE notification_inbox_away RENAME TO notification_inbox');
     await eventually('6 confirmations', () => confirmed().size === 6 || undefined);
-    expect(service.ownership.owned()).to.deep.equal([0, 1]);
+    expect(n.service.ownership.owned()).to.deep.equal([0, 1]);
   });
 
   it('reads a rebuilt feed from its start for every partition after `reset`, while it runs', async () => {
-    await feeds.restartOrders();
+    await n.feeds.restartOrders();
     const lines: string[] = [];
-    expect(await runCli(['reset', 'orders'], env, (l) => lines.push(l)), lines.join('\n')).to.equal(0);
+    expect(await runCli(['reset', 'orders'], n.env, (l) => lines.push(l)), lines.join('\n')).to.equal(0);
     // The new feed's positions start at 1 again, below where every partition stood.
     for (const id of ids.slice(6)) order(id);
     await eventually('9 confirmations', () => confirmed().size === 9 || undefined);
     await new Promise((r) => setTimeout(r, 300));
-    expect(smtp.received.filter((m) => String(m.messageId).includes('-confirmation@'))).to.have.length(9);
+    expect(n.received('confirmation')).to.have.length(9);
   });
 });
