@@ -30,8 +30,9 @@ export interface ShopFeeds {
   close(): Promise<void>;
 }
 
-export async function startShopFeeds(): Promise<ShopFeeds> {
-  const [orders, billing, shipping] = await Promise.all([1, 2, 3].map(() => startTestFeedServer({ pageSize: 3 }))) as [TestFeedServer, TestFeedServer, TestFeedServer];
+/** `pageSize`: entries per feed page; 3 (many pages from a few entries) unless a caller appends thousands. */
+export async function startShopFeeds(pageSize = 3): Promise<ShopFeeds> {
+  const [orders, billing, shipping] = await Promise.all([1, 2, 3].map(() => startTestFeedServer({ pageSize }))) as [TestFeedServer, TestFeedServer, TestFeedServer];
   const examples: Record<Producer, readonly ConsumedEntry[]> = {
     'order-service': readExamples('order-service'),
     'billing-service': readExamples('billing-service'),
@@ -82,7 +83,7 @@ export async function startShopFeeds(): Promise<ShopFeeds> {
     async restartOrders() {
       const old = feedOf['order-service'];
       await old.close();
-      feedOf['order-service'] = await startTestFeedServer({ pageSize: 3, port: Number(new URL(old.url).port) });
+      feedOf['order-service'] = await startTestFeedServer({ pageSize, port: Number(new URL(old.url).port) });
     },
     close: async () => { await Promise.all([feedOf['order-service'].close(), billing.close(), shipping.close()]); },
   };

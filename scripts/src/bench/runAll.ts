@@ -12,6 +12,7 @@ import { type BenchOptions, benchOptions } from './benchOptions.ts';
 import { benchConsumerRow } from './consumerRow.ts';
 import { benchEndToEnd, benchEndToEndPg, benchEndToEndPgNotification } from './endToEndRow.ts';
 import { benchPagingRows } from './pagingRows.ts';
+import { benchPartitionCatchUpRow } from './partitionCatchUpRow.ts';
 import { benchPlacementRow } from './placementRow.ts';
 import { benchPostgresRow } from './postgresRow.ts';
 import { formatTable, machine, saveResults } from './report.ts';
@@ -34,6 +35,7 @@ export const builtInProviders: readonly RowProvider[] = [
   { rows: [8], title: 'order writes on PostgreSQL, one and two instances, vs SQLite', run: benchPostgresRow },
   { rows: [9], title: 'end to end with the publishers on PostgreSQL: POST /orders to the confirmation .eml', run: benchEndToEndPg },
   { rows: [10], title: 'end to end with notification on PostgreSQL too (partitions): POST /orders to the confirmation .eml', run: benchEndToEndPgNotification },
+  { rows: [11], title: 'notification catch-up from zero on PostgreSQL: three instances vs one', run: benchPartitionCatchUpRow },
 ];
 
 /** Providers that live in files another change may add; skipped with a note when absent. */
