@@ -21,6 +21,9 @@ export function inboxHandlers(store: PgNotificationStore, subscription: string, 
   return { handler: (entry, tx) => pageHandler([entry], tx), pageHandler };
 }
 
+/** How far (in feed positions) a busy partition applies before it deletes the inbox rows it applied. */
+const CLEAR_EVERY = 2_000;
+
 /** The name of a partition's read position in a feed's inbox: `orders@3`. */
 export function partitionSubscription(subscription: string, partition: number): string {
   return `${subscription}@${partition}`;
@@ -216,6 +219,12 @@ export class PartitionWorker {
     const moved = progress.position !== lane.position;
     lane.position = progress.position;
     lane.lastAtomId = progress.lastAtomId;
+    // During a long catch-up the partition is never idle: the applied rows go every few batches
+    // too, so the inbox holds the backlog still to apply, not all that was ever handed over.
+    if (lane.position - lane.cleared >= CLEAR_EVERY) {
+      await store.clearInbox(lane.subscription, partition, lane.position, lane.store.name);
+      lane.cleared = lane.position;
+    }
     return moved && todo.length === batch;
   }
 
