@@ -116,13 +116,6 @@ export async function buildPgNotificationService(pg: NotificationPg, config: Not
   // A feed's reader commits without waiting for the WAL flush: what it writes (the entries handed
   // to the partitions and its read position) is lost together if at all, and then read again;
   // and a partition's commit that applied them flushes them first (the WAL is flushed in order).
-  const feeds = SUBSCRIPTIONS.map((name) => new PgFeedConsumer(pg.bookkeeping, {
-    name, feedUrl: config.feeds[name], startAt: config.startAt, ...inboxHandlers(store, name, (id) => handler.partitionOf(id)),
-    // Handing an entry over cannot fail for the entry's sake: a failure (the database) is retried, never skipped.
-    onFailure: 'block', maxAttempts: config.maxAttempts, backoff: config.backoff, longPollSeconds: config.longPollSeconds,
-    token: config.feedTokens[name], allowedOrigins: config.feedAllowedOrigins, logger, dispatcher: deps.dispatcher, now,
-    leadership: { connectionString: pg.url, service: 'notification-service', retryMs: deps.leadershipRetryMs }, bookkeepingPool: pg.bookkeeping,
-  }));
   const idleMs = config.schedule.kind === 'interval' ? config.schedule.ms : 1000;
   const workers = new Map<number, PartitionWorker>();
   const ownership = new PgPartitionOwnership({
@@ -145,6 +138,18 @@ export async function buildPgNotificationService(pg: NotificationPg, config: Not
       for (const p of lost) { void workers.get(p)?.stop(); workers.delete(p); }
     },
   });
+  // The feeds' readers are spread too: an instance reads at most its share of the three feeds
+  // (ceil(3 / live instances)), handing a surplus over, so the first to start does not read all.
+  const fairFeeds = (): number => Math.ceil(SUBSCRIPTIONS.length / Math.max(1, ownership.instances));
+  const feedsLed = (): number => feeds.filter((f) => f.isLeader).length;
+  const feedShare = { mayLead: () => feedsLed() < fairFeeds(), shouldYield: () => feedsLed() > fairFeeds() };
+  const feeds = SUBSCRIPTIONS.map((name) => new PgFeedConsumer(pg.bookkeeping, {
+    name, feedUrl: config.feeds[name], startAt: config.startAt, ...inboxHandlers(store, name, (id) => handler.partitionOf(id)),
+    // Handing an entry over cannot fail for the entry's sake: a failure (the database) is retried, never skipped.
+    onFailure: 'block', maxAttempts: config.maxAttempts, backoff: config.backoff, longPollSeconds: config.longPollSeconds,
+    token: config.feedTokens[name], allowedOrigins: config.feedAllowedOrigins, logger, dispatcher: deps.dispatcher, now,
+    leadership: { connectionString: pg.url, service: 'notification-service', retryMs: deps.leadershipRetryMs, share: feedShare }, bookkeepingPool: pg.bookkeeping,
+  }));
   const transport = deps.transport ?? (config.smtpUrl ? smtpTransport(config.smtpUrl, config.mailFrom) : emlTransport(config.outboxDir));
   const sender = new OutboxSender(new PgOutboxQueue(pg.pool), transport, { from: config.mailFrom, shopTimeZone: config.shopTimeZone, logger, now, retry: config.outboxRetry, random: deps.random });
   const health = new ServiceHealth(null, []);
@@ -190,9 +195,10 @@ export async function buildPgNotificationService(pg: NotificationPg, config: Not
       // Notifications lost while the LISTEN connection was down: everyone looks again.
       const offResync = pg.listener.onResync(() => { for (const w of workers.values()) w.reload(); wakeSender(); });
       unlisten.push(async () => offResync());
+      // Joins first: the live instances it then counts decide its share of the feeds too.
+      await ownership.start();
       for (const f of feeds) await f.startLeading();
       for (const f of feeds) feedLoops.push(runPollLoop(f, stopping.signal, idleMs).then(() => f.close()));
-      await ownership.start();
       sending = sendLoop();
     },
     async stop() {

@@ -11,7 +11,7 @@ import { PgConsumerOperations } from './pgConsumerOperations.ts';
 import { PgConsumerStore } from './pgConsumerStore.ts';
 import { inPgTransaction } from './pgDatabase.ts';
 import { PgEntryApplier, type PgEntryHandler, type PgPageHandler } from './pgEntryApplier.ts';
-import { PgLeadership } from './pgLeadership.ts';
+import { PgLeadership, type PgLeadershipOptions } from './pgLeadership.ts';
 
 export interface PgFeedConsumerOptions extends Omit<FeedConsumerOptions, 'handler'> {
   /**
@@ -27,7 +27,7 @@ export interface PgFeedConsumerOptions extends Omit<FeedConsumerOptions, 'handle
    * applies (a single instance, the command line); the read position's compare-and-set still
    * keeps two appliers from applying an entry twice.
    */
-  readonly leadership?: { readonly connectionString: string; readonly service: string; readonly retryMs?: number };
+  readonly leadership?: { readonly connectionString: string; readonly service: string; readonly retryMs?: number; readonly share?: PgLeadershipOptions['share'] };
   /**
    * Where the read loop's bookkeeping goes (the page and walk cursors, newest seen, validators,
    * last success or error): best a pool opened with `synchronousCommit: false`, so a poll waits
@@ -83,7 +83,7 @@ export class PgFeedConsumer {
     this.#ops = new PgConsumerOperations({ ...deps, name: options.name, handler: options.handler, state: this.#state });
     const l = options.leadership;
     this.#leadership = l && new PgLeadership({
-      connectionString: l.connectionString, name: `${l.service}:${options.name}`, retryMs: l.retryMs,
+      connectionString: l.connectionString, name: `${l.service}:${options.name}`, retryMs: l.retryMs, share: l.share,
       onChange: (leader) => this.#log.info(leader ? 'leading the subscription' : 'no longer leading the subscription', { leadership: `${l.service}:${options.name}` }),
       onError: (e) => this.#log.warn('leadership session failed', { error: e.message }),
     });

@@ -8,6 +8,13 @@ export interface PgLeadershipOptions {
   readonly retryMs?: number;
   /** Told each time this instance becomes leader (true) or stops being it (false). */
   readonly onChange?: (leader: boolean) => void;
+  /**
+   * Spreads several leaderships among the instances: asked before each try for the lock whether
+   * this instance may lead more (`mayLead`), and at each check while it leads whether it should
+   * hand this one over (`shouldYield`: it unlocks, and another instance takes it at its next try).
+   * Default: always try, never hand over.
+   */
+  readonly share?: { readonly mayLead: () => boolean; readonly shouldYield: () => boolean };
   /** Told about lost connections and failed attempts; leadership goes on trying. */
   readonly onError?: (error: Error) => void;
   /**
@@ -99,10 +106,16 @@ export class PgLeadership {
         if (this.#stopped) { await client.end().catch(() => {}); return; }
       }
       if (this.#leader) {
+        if (this.#o.share?.shouldYield()) {
+          await client.query('SELECT pg_advisory_unlock(hashtext($1))', [this.#o.name]);
+          this.#set(false);
+          return;
+        }
         // The lock is the session's: while the session answers, it is still ours.
         await client.query('SELECT 1');
         return;
       }
+      if (this.#o.share && !this.#o.share.mayLead()) return;
       const r = await client.query<{ locked: boolean }>('SELECT pg_try_advisory_lock(hashtext($1)) AS locked', [this.#o.name]);
       if (r.rows[0]?.locked) this.#set(true);
     } catch (e) {

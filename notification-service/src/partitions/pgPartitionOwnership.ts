@@ -60,6 +60,7 @@ export class PgPartitionOwnership {
   #timer: NodeJS.Timeout | undefined;
   #busy: Promise<void> | undefined;
   #lastChangeAt: string | null = null;
+  #instances = 0;
 
   constructor(options: PgPartitionOwnershipOptions) {
     if (!Number.isInteger(options.partitions) || options.partitions < 1) throw new Error(`partitions must be a positive integer, got ${options.partitions}`);
@@ -72,6 +73,8 @@ export class PgPartitionOwnership {
 
   /** The partitions this instance owns, ascending. */
   owned(): readonly number[] { return [...this.#owned].sort((a, b) => a - b); }
+  /** The live instances at the last tick (0 before the first). */
+  get instances(): number { return this.#instances; }
   /** When this instance's set of partitions last changed (ISO), null before the first change. */
   get lastChangeAt(): string | null { return this.#lastChangeAt; }
 
@@ -146,6 +149,7 @@ export class PgPartitionOwnership {
       const locks = await this.#locks(client);
       if (client !== this.#client) return;
       const members = [...new Set(locks.filter((l) => l.member).map((l) => l.pid))].sort((a, b) => a - b);
+      this.#instances = members.length;
       const p = this.#o.partitions;
       const n = Math.max(1, members.length);
       const rank = members.indexOf(this.#pid);
