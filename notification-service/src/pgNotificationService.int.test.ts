@@ -143,3 +143,21 @@ describe('The notification service on PostgreSQL, through database failures and 
     expect(n.received('confirmation')).to.have.length(9);
   });
 });
+
+describe('The notification service on PostgreSQL, with a long pause between quiet polls', () => {
+  let n: PgInstance;
+  const ids = sampleOrderIds(6, 'pg-woken');
+
+  before(async function () {
+    // A minute's pause: only the feeds' long polls and PostgreSQL's notifications can make it act sooner.
+    n = await startPgInstance(await requirePostgres(this), { PARTITIONS: '2', POLL_SCHEDULE: '60s', LONG_POLL_SECONDS: '20' });
+  });
+
+  after(async () => { await n?.close(); });
+
+  it('applies and sends orders placed back to back as their entries arrive, woken by notifications, never waiting out the pause', async () => {
+    for (const id of ids) { n.feeds.place(id); n.feeds.pay(id); n.feeds.schedule(id); }
+    await eventually('6 confirmations', () => n.received('confirmation').length === 6 || undefined, 15_000);
+    expect(new Set(n.received('confirmation')).size).to.equal(6);
+  });
+});

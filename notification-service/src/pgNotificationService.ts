@@ -204,6 +204,8 @@ export async function buildPgNotificationService(pg: NotificationPg, config: Not
     async stop() {
       templates.close();
       stopping.abort();
+      // Every partition stops starting batches at once; the ownership then hands each over as its batch ends.
+      for (const w of workers.values()) w.halt();
       // All at once: each feed handed over as soon as its poll in flight ends, each partition
       // after its batch in flight, and the sender stops after the email it is trying.
       await Promise.all([...feedLoops, ownership.stop(), sender.stop(), sending]);

@@ -1,6 +1,6 @@
 // The PostgreSQL engine, a subpath of its own (`@shop/common/pg`) so that a service on SQLite
 // never loads the driver.
-export { StreamVersionConflictError, inPgTransaction, isTransientConflict, isTransientDatabaseError, isUniqueViolation, openPgPool, type PgPoolOptions, type PgQueryable, type PgTransactionOptions, type PgTx } from './pgDatabase.ts';
+export { CONNECT_TIMEOUT_MS, StreamVersionConflictError, inPgTransaction, isTransientConflict, isTransientDatabaseError, isUniqueViolation, openPgPool, type PgPoolOptions, type PgQueryable, type PgTransactionOptions, type PgTx } from './pgDatabase.ts';
 export { MIGRATION_LOCK, migratePg, pendingPgMigrations } from './pgMigrate.ts';
 export { PgEventLog, pgEventLogMigrations, type NewEvent, type PgRecordedEvent } from './pgEventLog.ts';
 export { PgIdempotencyKeys, pgIdempotencyMigrations, type IdempotencyClaim } from './pgIdempotency.ts';

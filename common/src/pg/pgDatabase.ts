@@ -33,6 +33,9 @@ export interface PgPoolOptions {
   readonly idleInTransactionTimeoutMs?: number;
 }
 
+/** How long opening a connection may take (pools, leadership and partition sessions). */
+export const CONNECT_TIMEOUT_MS = 10_000;
+
 /** A connection pool for `postgres://` URLs. End it with `await pool.end()`. */
 export function openPgPool(connectionString: string, options: PgPoolOptions = {}): Pool {
   // The server's keepalive on every session: a client machine that vanishes mid-transaction (no
@@ -44,6 +47,8 @@ export function openPgPool(connectionString: string, options: PgPoolOptions = {}
   const pool = new Pool({
     connectionString, max: options.max ?? 10, application_name: options.applicationName, keepAlive: true,
     options: settings.map((x) => `-c ${x}`).join(' '),
+    // A server that takes the connection and never answers (hung, or a proxy that lost it) fails the connect instead of hanging it.
+    connectionTimeoutMillis: CONNECT_TIMEOUT_MS,
   });
   // Without a listener an idle client's error (a restarted server) would crash the process.
   pool.on('error', options.onError ?? (() => {}));

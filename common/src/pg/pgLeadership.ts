@@ -1,4 +1,5 @@
 import { Client } from 'pg';
+import { CONNECT_TIMEOUT_MS } from './pgDatabase.ts';
 
 export interface PgLeadershipOptions {
   readonly connectionString: string;
@@ -130,6 +131,7 @@ export class PgLeadership {
       application_name: `atom-shop leader ${this.#o.name}`.slice(0, 63),
       keepAlive: true,
       keepAliveInitialDelayMillis: 5000,
+      connectionTimeoutMillis: CONNECT_TIMEOUT_MS,
       // A check that gets no answer counts as a lost session.
       query_timeout: Math.max(1000, (this.#o.retryMs ?? 1000) * 3),
     });

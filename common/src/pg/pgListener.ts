@@ -1,4 +1,5 @@
 import { Client, escapeIdentifier } from 'pg';
+import { CONNECT_TIMEOUT_MS } from './pgDatabase.ts';
 
 export interface PgListenerOptions {
   readonly connectionString: string;
@@ -93,6 +94,7 @@ export class PgListener {
 
   async #connect(): Promise<void> {
     const client = new Client({
+      connectionTimeoutMillis: CONNECT_TIMEOUT_MS,
       connectionString: this.#o.connectionString,
       application_name: 'atom-shop listener',
       keepAlive: true,

@@ -116,4 +116,13 @@ export const notificationPgMigrations: readonly Migration[] = [
       CREATE INDEX order_notifications_waiting ON order_notifications (order_id) WHERE waiting;
     `,
   },
+  {
+    id: 'notification-pg-003-claim-indexes',
+    sql: `
+      -- The sender's two questions, an index each: the first email never tried, in outbox order;
+      -- the retries whose time has come, by that time (see PgOutboxQueue).
+      CREATE INDEX outbox_fresh ON outbox (id) WHERE sent_at IS NULL AND dead_at IS NULL AND next_attempt_at IS NULL;
+      CREATE INDEX outbox_retry_due ON outbox (next_attempt_at) WHERE sent_at IS NULL AND dead_at IS NULL AND next_attempt_at IS NOT NULL;
+    `,
+  },
 ];

@@ -74,7 +74,7 @@ export class PgNotificationStore {
       AND $3 <= (SELECT position FROM consumer_subscriptions WHERE name = $4)`, [subscription, partition, position, reader]);
   }
 
-  /** Entries handed to partitions and not applied yet, per partition (for /status and /metrics). */
+  /** The inbox's rows per partition (for /status and /metrics): entries not applied yet, and applied ones not deleted yet. */
   async inboxBacklog(): Promise<Map<number, number>> {
     const r = await this.pool.query<{ partition: number; n: string }>('SELECT partition, count(*) AS n FROM notification_inbox GROUP BY partition');
     return new Map(r.rows.map((row) => [row.partition, Number(row.n)]));

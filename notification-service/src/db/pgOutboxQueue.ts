@@ -11,8 +11,18 @@ import { PG_OUTBOX_COLUMNS, PG_PENDING, type PgOutboxRow, toOutboxEmail } from '
  */
 const NO_EARLIER_PENDING = `NOT EXISTS (SELECT 1 FROM outbox e WHERE e.order_id = o.order_id AND e.id < o.id AND e.sent_at IS NULL AND e.dead_at IS NULL)`;
 const DUE = `${PG_PENDING} AND (next_attempt_at IS NULL OR next_attempt_at <= $1) AND ${NO_EARLIER_PENDING}`;
-/** The first due email after $2 that no other instance holds. */
-const CLAIM = `SELECT id FROM outbox o WHERE id > $2 AND ${DUE} ORDER BY id LIMIT 1 FOR UPDATE SKIP LOCKED`;
+/**
+ * The first due email after $2: the first one never tried (in id order, on outbox_fresh) or the
+ * first retry whose time has come (a range of outbox_retry_due), whichever comes first. Two
+ * queries an index each, rather than one OR that reads every email waiting for a retry (a mail
+ * provider deferring for hours leaves many).
+ */
+const CANDIDATE = `SELECT min(id) AS id FROM (
+  (SELECT id FROM outbox o WHERE id > $2 AND ${PG_PENDING} AND next_attempt_at IS NULL AND ${NO_EARLIER_PENDING} ORDER BY id LIMIT 1)
+  UNION ALL
+  (SELECT id FROM outbox o WHERE id > $2 AND ${PG_PENDING} AND next_attempt_at <= $1 AND ${NO_EARLIER_PENDING} ORDER BY id LIMIT 1)) c`;
+/** The candidate, unless another instance holds it. */
+const LOCK = 'SELECT id FROM outbox WHERE id = $1 FOR UPDATE SKIP LOCKED';
 /** Read again once locked, in a statement of its own and so a fresh snapshot: still due? */
 const RECHECK = `SELECT ${PG_OUTBOX_COLUMNS} FROM outbox o WHERE id = $2 AND ${DUE}`;
 
@@ -42,11 +52,12 @@ export class PgOutboxQueue implements OutboxQueue {
     try {
       for (;;) {
         await connection.client.query('BEGIN');
-        const { rows: [candidate] } = await connection.client.query<{ id: string }>(CLAIM, [now, after]);
-        if (!candidate) break;
-        const { rows: [row] } = await connection.client.query<PgOutboxRow>(RECHECK, [now, candidate.id]);
+        const { rows: [candidate] } = await connection.client.query<{ id: string | null }>(CANDIDATE, [now, after]);
+        if (!candidate?.id) break;
+        const { rows: [locked] } = await connection.client.query(LOCK, [candidate.id]);
+        const { rows: [row] } = locked ? await connection.client.query<PgOutboxRow>(RECHECK, [now, candidate.id]) : { rows: [] };
         if (row) return new PgOutboxClaim(connection, toOutboxEmail(row));
-        // Sent, given up or held back by an earlier email since the statement above began.
+        // Another instance holds it, or it was sent, given up or held back by an earlier email since the first statement.
         await connection.client.query('ROLLBACK');
         after = Number(candidate.id);
       }

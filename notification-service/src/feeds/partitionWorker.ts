@@ -111,10 +111,15 @@ export class PartitionWorker {
     this.#wake?.();
   }
 
-  /** Stops once the batch in flight is committed (or rolled back). */
-  async stop(): Promise<void> {
+  /** Starts no new batch from now on (the one in flight finishes); `stop()` waits for it. */
+  halt(): void {
     this.#abort.abort();
     this.#wake?.();
+  }
+
+  /** Stops once the batch in flight is committed (or rolled back). */
+  async stop(): Promise<void> {
+    this.halt();
     await this.#running;
   }
 
@@ -153,7 +158,9 @@ export class PartitionWorker {
           if (this.#abort.signal.aborted) return;
           // A lane backing off after a failure waits for its time (it stays due).
           if (!lane.due || Date.now() < lane.retryAt) continue;
-          lane.due = await this.#drain(lane);
+          // Cleared first: a notification during the drain sets it again, and is not lost.
+          lane.due = false;
+          if (await this.#drain(lane)) lane.due = true;
           if (lane.due) more = true;
         }
         if (this.#abort.signal.aborted) return;
@@ -229,6 +236,7 @@ export class PartitionWorker {
   }
 
   async #pause(ms: number): Promise<void> {
+    if (this.#abort.signal.aborted) return;
     const done = new AbortController();
     this.#wake = () => done.abort();
     const stop = () => done.abort();

@@ -13,7 +13,7 @@ export function registerPartitionMetrics(metrics: ServiceMetrics, service: PgNot
   const mine = new Gauge({ name: 'notification_partitions_owned', help: 'How many partitions this instance works on now.', registers });
   const changed = new Gauge({ name: 'notification_partitions_changed_timestamp_seconds', help: 'When this instance last took or handed over a partition (Unix time; 0 before the first).', registers });
   const instances = new Gauge({ name: 'notification_instances', help: 'Live instances sharing the partitions (holding the membership lock).', registers });
-  const inbox = new Gauge({ name: 'notification_partition_inbox_entries', help: 'Per partition, feed entries handed to it and not applied yet.', labelNames: ['partition'] as const, registers });
+  const inbox = new Gauge({ name: 'notification_partition_inbox_entries', help: 'Per partition, the feed entries in its inbox: handed to it and not applied yet, and applied ones not yet deleted (a busy partition deletes them every 2,000 feed positions, an idle one at once).', labelNames: ['partition'] as const, registers });
   metrics.beforeScrape(async () => {
     const [snapshot, backlog] = await Promise.all([service.ownership.snapshot(service.store.pool), service.store.inboxBacklog()]);
     owner.reset();

@@ -1,6 +1,6 @@
 import { Client } from 'pg';
 import type { Logger } from '@shop/common';
-import type { PgQueryable } from '@shop/common/pg';
+import { CONNECT_TIMEOUT_MS, type PgQueryable } from '@shop/common/pg';
 
 export interface PgPartitionOwnershipOptions {
   readonly connectionString: string;
@@ -219,6 +219,7 @@ export class PgPartitionOwnership {
 
   async #connect(): Promise<Client> {
     const client = new Client({
+      connectionTimeoutMillis: CONNECT_TIMEOUT_MS,
       connectionString: this.#o.connectionString,
       application_name: `${APP}${this.#o.instance}`.slice(0, 63),
       keepAlive: true,
