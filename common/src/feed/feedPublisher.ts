@@ -87,8 +87,15 @@ export class FeedPublisher<M extends EngineMode = 'sync'> {
     return this.#sqlite ? this.#sqlite.head() : (this.#store as PgFeedStore).cachedHead();
   }
 
+  /**
+   * The subscription document at the head. On PostgreSQL the head is read from the database, not
+   * the one held in memory: that one learns of another instance's commit only when its NOTIFY
+   * arrives, and a reader that has just seen the newer head through that instance must never be
+   * shown an older one here (a revalidation that finds nothing new is answered from memory).
+   */
   subscription(baseUrl: string, html: boolean): Returns<M, FeedRepresentation<M>> {
-    return then(this.#store.head(), (head) => this.#subscriptionAt(head, baseUrl, html)) as Returns<M, FeedRepresentation<M>>;
+    const head = this.#sqlite ? this.#sqlite.head() : (this.#store as PgFeedStore).freshHead();
+    return then(head, (h) => this.#subscriptionAt(h, baseUrl, html)) as Returns<M, FeedRepresentation<M>>;
   }
 
   /** The subscription document at the head known without a query, for the 304 fast path; undefined when none is. */

@@ -146,8 +146,14 @@ export class PgFeedStore {
    */
   async head(q?: PgQueryable): Promise<FeedHead> {
     if (q) return this.#readHead(q);
-    const cached = this.cachedHead();
-    if (cached) return cached;
+    return this.cachedHead() ?? this.freshHead();
+  }
+
+  /**
+   * The head as committed now, read from the database (and kept in memory, as `head()` does): what
+   * a full answer is built from, so no reader alternating between instances sees the head go back.
+   */
+  async freshHead(): Promise<FeedHead> {
     const generation = this.#generation;
     const trusted = this.listener?.listening === true;
     const head = await this.#readHead(this.pool);
