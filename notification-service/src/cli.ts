@@ -78,10 +78,7 @@ async function runPgCli(args: readonly string[], config: NotificationConfig, out
       return 2;
     }
     try {
-      const { outbox } = service;
-      // PostgreSQL's LIMIT takes no -1 (SQLite's "no limit").
-      const commands: OutboxCommands = { dead: (limit = 100) => outbox.dead(limit < 0 ? Number.MAX_SAFE_INTEGER : limit), email: (id) => outbox.email(id), requeue: (id) => outbox.requeue(id), requeueDead: () => outbox.requeueDead() };
-      return await runOutboxCommand(args, commands, out) ?? await runAsyncConsumerCli(args, {
+      return await runOutboxCommand(args, service.outbox, out) ?? await runAsyncConsumerCli(args, {
         consumers: service.feeds.map((f) => pgFeedOperations(service, f)), serviceName: 'notification-service', out, moreCommands: OUTBOX_COMMANDS,
         notes: { replayed: 'any email it decided is in the outbox', reset: 'for every partition; emails already queued are not sent twice' },
       });

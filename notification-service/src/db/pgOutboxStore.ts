@@ -40,7 +40,8 @@ export class PgOutboxStore {
   /** Pending emails whose last try failed, oldest first. */
   async retrying(limit = 100): Promise<OutboxEmail[]> { return this.#emails(`WHERE ${PG_PENDING} AND last_error IS NOT NULL ORDER BY id LIMIT $1`, [limit]); }
   /** The dead letters, oldest first. */
-  async dead(limit = 100): Promise<OutboxEmail[]> { return this.#emails('WHERE dead_at IS NOT NULL ORDER BY id LIMIT $1', [limit]); }
+  /** The dead letters, oldest first; `limit` -1: all of them (as NotificationStore.dead). */
+  async dead(limit = 100): Promise<OutboxEmail[]> { return this.#emails('WHERE dead_at IS NOT NULL ORDER BY id LIMIT $1', [limit < 0 ? null : limit]); }
 
   /**
    * Makes an unsent email (a dead letter, or one waiting for its next try) due now with a fresh

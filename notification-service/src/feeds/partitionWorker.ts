@@ -24,6 +24,11 @@ export function inboxHandlers(store: PgNotificationStore, subscription: string, 
 /** How far (in feed positions) a busy partition applies before it deletes the inbox rows it applied. */
 const CLEAR_EVERY = 2_000;
 
+/** What a partition's read positions in a feed's inbox record as their feed: `inbox:orders`. */
+export function inboxUrl(subscription: string): string {
+  return `inbox:${subscription}`;
+}
+
 /** The name of a partition's read position in a feed's inbox: `orders@3`. */
 export function partitionSubscription(subscription: string, partition: number): string {
   return `${subscription}@${partition}`;
@@ -181,7 +186,8 @@ export class PartitionWorker {
         this.#reload = true;
         this.#failure = { at: this.#o.now().toISOString(), error: err instanceof Error ? err.message : String(err), count: (this.#failure?.count ?? 0) + 1 };
         this.#log.error('partition work failed; will retry', { err, failures: this.#failure.count });
-        await this.#pause(Math.min(this.#o.backoff.maxMs, Math.max(100, this.#o.backoff.baseMs) * 2 ** (this.#failure.count - 1)));
+        // At least 100 ms: with RETRY_BASE_MS=0 a database that is down would otherwise be asked in a tight loop.
+        await this.#pause(Math.max(100, this.#backoffMs(this.#failure.count)));
         continue;
       }
       if (!more && !this.#woken) {
@@ -193,7 +199,7 @@ export class PartitionWorker {
   }
 
   async #load(lane: Lane, pool: PgPool): Promise<void> {
-    await lane.store.ensure(pool, `inbox:${lane.subscription}`);
+    await lane.store.ensure(pool, inboxUrl(lane.subscription));
     const row = await lane.store.get(pool);
     lane.position = row.position;
     lane.lastAtomId = row.lastAtomId;
@@ -202,7 +208,7 @@ export class PartitionWorker {
 
   /** Applies one batch of the lane; true when there may be more at once. */
   async #drain(lane: Lane): Promise<boolean> {
-    const { store, partition, backoff } = this.#o;
+    const { store, partition } = this.#o;
     const batch = this.#o.batch ?? 200;
     const todo = await store.inbox(lane.subscription, partition, lane.position, batch);
     if (todo.length === 0) return false;
@@ -215,12 +221,12 @@ export class PartitionWorker {
       if (err instanceof FeedConsistencyError) {
         // Another instance moved this position (it owned the partition a moment ago): go on from where it is.
         this.#log.warn('partition position moved by another instance; reading it again', { subscription: lane.subscription });
-        await this.#load(lane, this.#o.pool);
+        this.#reload = true;
         return true;
       }
       lane.failures++;
       lane.lastError = err instanceof Error ? err.message : String(err);
-      lane.retryAt = Date.now() + Math.min(backoff.maxMs, backoff.baseMs * 2 ** (lane.failures - 1));
+      lane.retryAt = Date.now() + this.#backoffMs(lane.failures);
       this.#log.warn('partition apply failed; will retry', { subscription: lane.subscription, failures: lane.failures, error: lane.lastError });
     }
     const moved = progress.position !== lane.position;
@@ -233,6 +239,12 @@ export class PartitionWorker {
       lane.cleared = lane.position;
     }
     return moved && todo.length === batch;
+  }
+
+  /** The wait after `failures` failures in a row: RETRY_BASE_MS doubling, up to RETRY_MAX_MS. */
+  #backoffMs(failures: number): number {
+    const { baseMs, maxMs } = this.#o.backoff;
+    return Math.min(maxMs, baseMs * 2 ** (failures - 1));
   }
 
   async #pause(ms: number): Promise<void> {

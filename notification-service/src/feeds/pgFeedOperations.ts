@@ -1,6 +1,7 @@
 import type { AsyncOperableConsumer, ConsumerStatus, ParkedSummary, ReplayResult } from '@shop/common';
 import { PgFeedConsumer } from '@shop/common/pg';
 import type { PgNotificationService } from '../pgNotificationService.ts';
+import { inboxUrl } from './partitionWorker.ts';
 
 /**
  * A feed as the operator's command line sees it on PostgreSQL: its reader's position, and the
@@ -25,7 +26,7 @@ export function pgFeedOperations(service: PgNotificationService, feed: PgFeedCon
       if (name === undefined) return { ok: false, reason: 'not-parked' };
       if (name === feed.name) return feed.replayParked(atomId);
       // The partition's own subscription, as its worker applies it (never polled: it has no feed of its own).
-      const partition = new PgFeedConsumer(store.pool, { name, feedUrl: `inbox:${feed.name}`, handler: service.handler.handle, onFailure: 'park' });
+      const partition = new PgFeedConsumer(store.pool, { name, feedUrl: inboxUrl(feed.name), handler: service.handler.handle, onFailure: 'park' });
       try {
         return await partition.replayParked(atomId);
       } finally {
